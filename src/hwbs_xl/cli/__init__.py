@@ -1,0 +1,94 @@
+"""The command line. It only parses options, calls one library function and renders the result.
+
+Errors: every HwbsError becomes a message on stderr naming what is wrong and what to do, and its exit code
+(0 ok, 1 invalid data, 2 usage, 3 could not finish, 4 internal error). Tracebacks only with --debug.
+Heavy libraries are imported inside commands, so `hwbs-xl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import EXIT_USAGE, HwbsError
+from ..paths import DEFAULT_PLAN_DIR, PLAN_ENV, PlanPaths
+
+EXIT_INTERNAL = 4
+
+
+@dataclass
+class Context:
+    paths: PlanPaths
+    debug: bool
+
+    def command_line(self) -> str:
+        """What was run, for the register's log."""
+        return "hwbs-xl " + " ".join(sys.argv[1:])
+
+
+class HwbsGroup(click.Group):
+    """Turns hwbs-xl errors into clear messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HwbsError as exc:
+            _fail(exc.code, exc.message, exc.hint, exc.exit_code, ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Stopped. Anything not finished was rolled back.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug: say so plainly, show the traceback only on request
+            debug = bool(ctx.obj and ctx.obj.debug) or "--debug" in sys.argv
+            if debug:
+                traceback.print_exc()
+            _fail("internal-error", f"hwbs-xl failed unexpectedly: {type(exc).__name__}: {exc}",
+                  "Nothing was half-written. Run again with --debug and report the output.", EXIT_INTERNAL, ctx)
+
+
+def _fail(code: str, message: str, hint: str, exit_code: int, ctx: click.Context) -> None:
+    click.secho(f"Error [{code}]: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"  What to do: {hint}", err=True)
+    ctx.exit(exit_code)
+
+
+@click.group(cls=HwbsGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--plan", "plan", metavar="DIR", envvar=PLAN_ENV, default=DEFAULT_PLAN_DIR, show_default=True,
+              help=f"The plan folder that holds the register (or set {PLAN_ENV}).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for unexpected errors.")
+@click.version_option(__version__, prog_name="hwbs-xl")
+@click.pass_context
+def main(ctx: click.Context, plan: str, debug: bool) -> None:
+    """Run a Health and Wellbeing Board action plan's progress cycle through Excel.
+
+    \b
+    The cycle, twice a year:
+      import    load past appendices (text, PDF, xlsx) into the plan's register
+      cycle     open the next reporting cycle; add, retire or reassign actions
+      generate  write one update workbook per lead (and e-mail drafts)
+      validate  check returned workbooks and explain every problem by cell
+      merge     take the good updates into the register (undoable)
+      status    who has returned, who is outstanding (the chase list)
+      appendix  print Appendix A for the committee pack (xlsx and PDF)
+
+    Start with `hwbs-xl demo` to see the whole cycle on the bundled Barnet plan.
+    Exit codes: 0 ok, 1 invalid data, 2 usage, 3 could not finish (busy, locked, disk), 4 internal error.
+    """
+    ctx.obj = Context(paths=PlanPaths.resolve(plan), debug=debug)
+
+
+def usage_error(message: str) -> click.UsageError:
+    err = click.UsageError(message)
+    err.exit_code = EXIT_USAGE
+    return err
+
+
+# Each stage's commands live in their own module and attach themselves to `main`.
+from . import appendix_cmds, cycle_cmds, import_cmds, plan_cmds, returns_cmds  # noqa: E402,F401

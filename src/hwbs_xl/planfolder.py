@@ -1,0 +1,40 @@
+"""Creating a plan folder: the register, and the council's own copy of the templates."""
+
+from __future__ import annotations
+
+import shutil
+
+from . import templates
+from .paths import PlanPaths
+from .register import Register
+
+TEMPLATE_README = """These are this plan's own templates: edit them to change wording, colours, column widths or the
+status list for this plan only. Delete a file to go back to hwbs-xl's bundled default.
+"""
+
+
+def init_plan(paths: PlanPaths, title: str | None = None) -> tuple[Register, bool]:
+    """Create the plan folder (if needed) with its register and templates. Returns (register, created)."""
+    created = not paths.exists()
+    settings = templates.plan_settings(None)
+    reg = Register.open(paths, create=True, title=title or settings.get("default_title", "Action plan"))
+    if created:
+        copy_templates(paths)
+    elif title and reg.plan() and reg.plan().title != title:  # type: ignore[union-attr]
+        with reg.batch("edit", command="hwbs-xl init --title", summary=f"plan renamed to {title!r}") as b:
+            b.put("plan", {"id": 1, "title": title})
+    for folder in (paths.inbox, paths.evidence, paths.appendix, paths.reports):
+        folder.mkdir(parents=True, exist_ok=True)
+    return reg, created
+
+
+def copy_templates(paths: PlanPaths) -> None:
+    """Give the plan its own editable copy of every bundled template (existing files are left alone)."""
+    paths.templates.mkdir(parents=True, exist_ok=True)
+    for src in sorted(templates.bundled_dir().iterdir()):
+        dest = paths.templates / src.name
+        if src.is_file() and not dest.exists():
+            shutil.copyfile(src, dest)
+    readme = paths.templates / "README.txt"
+    if not readme.exists():
+        readme.write_text(TEMPLATE_README, encoding="utf-8")

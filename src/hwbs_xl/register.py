@@ -1,0 +1,575 @@
+"""The register: one SQLite database per plan folder, the single source of truth.
+
+Every change goes through a Batch (import, merge, settle, edit, ...): one transaction, recorded with what
+it changed (the row before and after), which command ran it and which files it read. That record is what
+makes ``log`` and an exact ``undo`` possible, and what lets undo refuse when a later batch touched the same
+actions. SQLite's rollback journal makes each batch all-or-nothing across crashes, kills and full disks.
+
+Schema changes are numbered migrations run on open; never edit a released migration, add a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from .errors import NotFound, PlanNotFound, RegisterBusy, StorageFailed, UndoRefused
+from .model import Action, Cycle, Flag, Month, Plan, Provenance, Update
+from .paths import PlanPaths
+
+# Each table that batches may change, with its primary key columns (the change log keys rows by these).
+TABLES: dict[str, tuple[str, ...]] = {
+    "plan": ("id",),
+    "cycles": ("label",),
+    "actions": ("id",),
+    "updates": ("action_id", "cycle"),
+    "flags": ("id",),
+    "issued": ("cycle", "lead"),
+    "returns": ("sha256",),
+}
+
+MIGRATIONS: list[str] = [
+    # 1: first release
+    """
+    CREATE TABLE plan (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        title TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE cycles (
+        label TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        report_date TEXT,
+        due_date TEXT,
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed'))
+    );
+    CREATE TABLE actions (
+        id TEXT PRIMARY KEY,
+        key_area TEXT NOT NULL,
+        activity TEXT NOT NULL,
+        leads TEXT NOT NULL,              -- JSON list of lead names, in the plan's order
+        start TEXT,                       -- "YYYY-MM"
+        finish TEXT,                      -- "YYYY-MM"
+        state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'retired')),
+        keep INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE updates (
+        action_id TEXT NOT NULL REFERENCES actions(id),
+        cycle TEXT NOT NULL REFERENCES cycles(label),
+        status TEXT,                      -- a status key; NULL when unknown or awaiting review
+        status_raw TEXT NOT NULL DEFAULT '',
+        needs_review INTEGER NOT NULL DEFAULT 0,
+        progress TEXT NOT NULL DEFAULT '',
+        revised_finish TEXT,
+        comment TEXT NOT NULL DEFAULT '',
+        activity_as_reported TEXT NOT NULL DEFAULT '',
+        leads_as_reported TEXT NOT NULL DEFAULT '[]',
+        source_file TEXT,
+        source_sha256 TEXT,
+        source_where TEXT,
+        returned_by TEXT,
+        recorded_at TEXT,
+        batch_id INTEGER,
+        PRIMARY KEY (action_id, cycle)
+    );
+    CREATE TABLE flags (
+        id INTEGER PRIMARY KEY,
+        action_id TEXT,
+        cycle TEXT,
+        field TEXT NOT NULL,
+        code TEXT NOT NULL,
+        raw TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL,
+        candidates TEXT NOT NULL DEFAULT '[]',
+        settled_value TEXT,
+        settled_by TEXT,
+        settled_at TEXT
+    );
+    CREATE TABLE issued (
+        cycle TEXT NOT NULL,
+        lead TEXT NOT NULL,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        template_version TEXT NOT NULL,
+        manifest TEXT NOT NULL,           -- JSON: the signed manifest as written into the workbook
+        PRIMARY KEY (cycle, lead)
+    );
+    CREATE TABLE returns (
+        sha256 TEXT PRIMARY KEY,
+        original_name TEXT NOT NULL,
+        stored_path TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        cycle TEXT,
+        lead TEXT,
+        state TEXT NOT NULL,              -- merged, queried, rejected, superseded
+        report TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        command TEXT NOT NULL,
+        files TEXT NOT NULL DEFAULT '[]',
+        who TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        undoes INTEGER,
+        undone_by INTEGER
+    );
+    CREATE TABLE changes (
+        batch_id INTEGER NOT NULL REFERENCES batches(id),
+        seq INTEGER NOT NULL,
+        tbl TEXT NOT NULL,
+        pk TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        PRIMARY KEY (batch_id, seq)
+    );
+    CREATE TABLE touches (
+        batch_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (batch_id, key)
+    );
+    CREATE INDEX touches_key ON touches(key);
+    CREATE INDEX updates_cycle ON updates(cycle);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def coordinator_name() -> str:
+    return os.environ.get("HWBS_COORDINATOR") or _login()
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database in some containers
+        return "coordinator"
+
+
+def _touch_keys(table: str, row: dict[str, Any]) -> set[str]:
+    """What a change to this row touches, for undo's "did a later batch touch the same thing" check."""
+    keys: set[str] = set()
+    if table == "actions" and row.get("id"):
+        keys.add(f"action:{row['id']}")
+    if row.get("action_id"):
+        keys.add(f"action:{row['action_id']}")
+    if table == "cycles" and row.get("label"):
+        keys.add(f"cycle:{row['label']}")
+    if table in ("issued", "returns") and row.get("cycle"):
+        keys.add(f"{table}:{row['cycle']}:{row.get('lead') or row.get('sha256')}")
+    if table == "plan":
+        keys.add("plan")
+    if table == "flags" and row.get("id") is not None:
+        keys.add(f"flag:{row['id']}")
+    return keys
+
+
+@dataclass
+class Batch:
+    """One all-or-nothing change. Obtain with ``Register.batch``; write only through ``put`` and ``delete``."""
+
+    register: "Register"
+    id: int
+    kind: str
+    changes: int = 0
+    touched: set[str] = field(default_factory=set)
+    summary: str = ""
+
+    def _conn(self) -> sqlite3.Connection:
+        return self.register.conn
+
+    def get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        return self.register._get_row(table, key)
+
+    def put(self, table: str, row: dict[str, Any]) -> bool:
+        """Insert or update one row (by primary key). Returns False when nothing changed."""
+        pk_cols = TABLES[table]
+        key = {c: row[c] for c in pk_cols}
+        before = self.get(table, key)
+        after = dict(before or {})
+        after.update(row)
+        if before == after:
+            return False
+        conn = self._conn()
+        if before is None:
+            cols = list(after)
+            conn.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                [after[c] for c in cols])
+            after = self.get(table, key) or after  # pick up defaults so undo compares like with like
+        else:
+            sets = [c for c in row if c not in pk_cols]
+            conn.execute(
+                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in sets)} WHERE "
+                + " AND ".join(f"{c} = ?" for c in pk_cols),
+                [row[c] for c in sets] + [key[c] for c in pk_cols])
+        self._record(table, key, before, after)
+        return True
+
+    def delete(self, table: str, key: dict[str, Any]) -> bool:
+        before = self.get(table, key)
+        if before is None:
+            return False
+        pk_cols = TABLES[table]
+        self._conn().execute(f"DELETE FROM {table} WHERE " + " AND ".join(f"{c} = ?" for c in pk_cols),
+                             [key[c] for c in pk_cols])
+        self._record(table, key, before, None)
+        return True
+
+    def new_flag_id(self) -> int:
+        row = self._conn().execute("SELECT COALESCE(MAX(id), 0) + 1 FROM flags").fetchone()
+        return int(row[0])
+
+    def _record(self, table: str, key: dict[str, Any], before: dict[str, Any] | None,
+                after: dict[str, Any] | None) -> None:
+        self.changes += 1
+        self._conn().execute(
+            "INSERT INTO changes (batch_id, seq, tbl, pk, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.id, self.changes, table, json.dumps(key, sort_keys=True),
+             None if before is None else json.dumps(before, sort_keys=True),
+             None if after is None else json.dumps(after, sort_keys=True)))
+        for k in _touch_keys(table, before or {}) | _touch_keys(table, after or {}):
+            if k not in self.touched:
+                self.touched.add(k)
+                self._conn().execute("INSERT OR IGNORE INTO touches (batch_id, key) VALUES (?, ?)", (self.id, k))
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    kind: str
+    command: str
+    files: tuple[str, ...]
+    who: str
+    started_at: str
+    summary: str
+    undoes: int | None
+    undone_by: int | None
+    changes: int
+
+
+class Register:
+    """Open with ``Register.open(plan)``; use as a context manager or call ``close``."""
+
+    def __init__(self, paths: PlanPaths, conn: sqlite3.Connection) -> None:
+        self.paths = paths
+        self.conn = conn
+
+    # ---- opening -------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, plan: PlanPaths | str | os.PathLike[str] | None = None, *, create: bool = False,
+             title: str | None = None) -> "Register":
+        paths = plan if isinstance(plan, PlanPaths) else PlanPaths.resolve(plan)
+        if not paths.exists():
+            if not create:
+                raise PlanNotFound(f"No plan register in {paths.root}.",
+                                   hint="Run `hwbs-xl init` (or `hwbs-xl import FILE`) first, or point --plan at the plan folder.")
+            paths.root.mkdir(parents=True, exist_ok=True)
+        conn = _connect(paths.register)
+        reg = cls(paths, conn)
+        reg._migrate()
+        if create and title is not None and reg.plan() is None:
+            with reg.batch("init", command="hwbs-xl init", summary=f"new plan: {title}") as b:
+                b.put("plan", {"id": 1, "title": title, "created_at": now_iso()})
+        return reg
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Register":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StorageFailed(
+                f"The register {self.paths.register} was written by a newer hwbs-xl (schema {version}).",
+                hint="Upgrade hwbs-xl to open it.")
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                for statement in _split_sql(MIGRATIONS[number]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _busy_or_storage(exc, self.paths) from exc
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _busy_or_storage(exc, self.paths) from exc
+            raise
+
+    # ---- batches -------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self, kind: str, *, command: str, files: Sequence[str] = (), summary: str = "",
+              undoes: int | None = None) -> Iterator[Batch]:
+        """Open one all-or-nothing change. A batch that changes nothing leaves no trace in the log."""
+        with self._transaction():
+            cur = self.conn.execute(
+                "INSERT INTO batches (kind, command, files, who, started_at, summary, undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kind, command, json.dumps(list(files)), coordinator_name(), now_iso(), summary, undoes))
+            b = Batch(self, int(cur.lastrowid or 0), kind, summary=summary)
+            yield b
+            if b.changes == 0:
+                self.conn.execute("DELETE FROM batches WHERE id = ?", (b.id,))
+            else:
+                self.conn.execute("UPDATE batches SET summary = ? WHERE id = ?", (b.summary, b.id))
+
+    def log(self) -> list[BatchInfo]:
+        rows = self.conn.execute(
+            "SELECT b.*, (SELECT COUNT(*) FROM changes c WHERE c.batch_id = b.id) AS n FROM batches b ORDER BY b.id"
+        ).fetchall()
+        return [BatchInfo(r["id"], r["kind"], r["command"], tuple(json.loads(r["files"])), r["who"],
+                          r["started_at"], r["summary"], r["undoes"], r["undone_by"], r["n"]) for r in rows]
+
+    def last_batch_id(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM batches").fetchone()[0])
+
+    def undo(self, batch_id: int, *, command: str) -> Batch:
+        """Reverse one batch exactly, as a new batch. Refuses when a later batch touched the same things."""
+        info = next((b for b in self.log() if b.id == batch_id), None)
+        if info is None:
+            raise NotFound(f"There is no batch {batch_id}.", hint="`hwbs-xl log` lists the batches.")
+        if info.undone_by:
+            raise UndoRefused(f"Batch {batch_id} was already undone by batch {info.undone_by}.")
+        if info.kind == "undo":
+            raise UndoRefused(f"Batch {batch_id} is itself an undo.",
+                              hint="To do the original change again, run its command again.")
+        later = self._later_conflicts(batch_id)
+        if later:
+            names = ", ".join(f"{b} ({k})" for b, k in later)
+            raise UndoRefused(
+                f"Batch {batch_id} cannot be undone: later batches changed the same actions: {names}.",
+                hint="Undo those first (newest first), then undo this one.")
+        changes = self.conn.execute(
+            "SELECT tbl, pk, before, after FROM changes WHERE batch_id = ? ORDER BY seq DESC", (batch_id,)).fetchall()
+        with self.batch("undo", command=command, summary=f"undo of batch {batch_id} ({info.kind})",
+                        undoes=batch_id) as b:
+            for ch in changes:
+                key = json.loads(ch["pk"])
+                current = b.get(ch["tbl"], key)
+                expected = None if ch["after"] is None else json.loads(ch["after"])
+                if current != expected:
+                    raise UndoRefused(
+                        f"Batch {batch_id} cannot be undone exactly: {ch['tbl']} {key} was changed outside hwbs-xl.")
+                if ch["before"] is None:
+                    b.delete(ch["tbl"], key)
+                else:
+                    b.put(ch["tbl"], json.loads(ch["before"]))
+            self.conn.execute("UPDATE batches SET undone_by = ? WHERE id = ?", (b.id, batch_id))
+        return b
+
+    def _later_conflicts(self, batch_id: int) -> list[tuple[int, str]]:
+        rows = self.conn.execute(
+            """SELECT DISTINCT b.id, b.kind FROM touches t JOIN batches b ON b.id = t.batch_id
+               WHERE b.id > ? AND b.undone_by IS NULL AND b.kind != 'undo'
+               AND t.key IN (SELECT key FROM touches WHERE batch_id = ?) ORDER BY b.id""",
+            (batch_id, batch_id)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    # ---- reading -------------------------------------------------------------------------------------
+
+    def _get_row(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        pk_cols = TABLES[table]
+        row = self.conn.execute(f"SELECT * FROM {table} WHERE " + " AND ".join(f"{c} = ?" for c in pk_cols),
+                                [key[c] for c in pk_cols]).fetchone()
+        return dict(row) if row else None
+
+    def plan(self) -> Plan | None:
+        row = self.conn.execute("SELECT title FROM plan WHERE id = 1").fetchone()
+        return Plan(title=row["title"]) if row else None
+
+    def cycles(self) -> list[Cycle]:
+        return [_cycle(r) for r in self.conn.execute("SELECT * FROM cycles ORDER BY seq")]
+
+    def cycle(self, label: str) -> Cycle:
+        row = self.conn.execute("SELECT * FROM cycles WHERE label = ?", (label,)).fetchone()
+        if row is None:
+            known = ", ".join(c.label for c in self.cycles()) or "none yet"
+            raise NotFound(f"There is no cycle called {label!r}.", hint=f"Known cycles: {known}.")
+        return _cycle(row)
+
+    def open_cycle(self) -> Cycle | None:
+        row = self.conn.execute("SELECT * FROM cycles WHERE state = 'open' ORDER BY seq DESC").fetchone()
+        return _cycle(row) if row else None
+
+    def latest_cycle(self) -> Cycle | None:
+        cycles = self.cycles()
+        return cycles[-1] if cycles else None
+
+    def actions(self, *, include_retired: bool = True) -> list[Action]:
+        sql = "SELECT * FROM actions" + ("" if include_retired else " WHERE state = 'active'")
+        return sorted((_action(r) for r in self.conn.execute(sql)), key=action_sort_key)
+
+    def action(self, action_id: str) -> Action:
+        row = self.conn.execute("SELECT * FROM actions WHERE id = ?", (action_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no action {action_id!r}.", hint="`hwbs-xl export` lists the actions.")
+        return _action(row)
+
+    def updates(self, *, action_id: str | None = None, cycle: str | None = None) -> list[Update]:
+        sql, args = "SELECT u.* FROM updates u JOIN cycles c ON c.label = u.cycle WHERE 1=1", []
+        if action_id is not None:
+            sql, args = sql + " AND u.action_id = ?", args + [action_id]
+        if cycle is not None:
+            sql, args = sql + " AND u.cycle = ?", args + [cycle]
+        return [_update(r) for r in self.conn.execute(sql + " ORDER BY c.seq, u.action_id", args)]
+
+    def update(self, action_id: str, cycle: str) -> Update | None:
+        row = self.conn.execute("SELECT * FROM updates WHERE action_id = ? AND cycle = ?",
+                                (action_id, cycle)).fetchone()
+        return _update(row) if row else None
+
+    def flags(self, *, open_only: bool = False, cycle: str | None = None) -> list[Flag]:
+        sql, args = "SELECT * FROM flags WHERE 1=1", []
+        if open_only:
+            sql += " AND settled_at IS NULL"
+        if cycle is not None:
+            sql, args = sql + " AND cycle = ?", [cycle]
+        return [_flag(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def leads(self, *, include_retired: bool = False) -> list[str]:
+        names: dict[str, None] = {}
+        for a in self.actions(include_retired=include_retired):
+            for lead in a.leads:
+                names.setdefault(lead, None)
+        return sorted(names, key=str.casefold)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the register's whole logical content: equal before and after means nothing changed."""
+        h = hashlib.sha256()
+        for line in self.conn.iterdump():
+            h.update(line.encode("utf-8"))
+        return h.hexdigest()
+
+
+def action_sort_key(a: Action) -> tuple[Any, ...]:
+    from .model import key_area_number
+    n = key_area_number(a.key_area)
+    return (n if n is not None else 10**6, a.key_area, a.id)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    timeout = float(os.environ.get("HWBS_LOCK_TIMEOUT", "5"))
+    try:
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = DELETE")  # rollback journal: a killed batch is rolled back on next open
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.OperationalError as exc:
+        raise _busy_or_storage(exc, PlanPaths(path.parent)) from exc
+    return conn
+
+
+def _busy_or_storage(exc: sqlite3.OperationalError, paths: PlanPaths) -> Exception:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return RegisterBusy(
+            "Another coordinator is changing this plan's register right now.",
+            hint="Wait for their command to finish, then run yours again. Nothing was changed.")
+    if "full" in text:
+        return StorageFailed("The disk is full; the register was left exactly as it was.",
+                             hint="Free some space and run the command again.")
+    if "readonly" in text or "read-only" in text:
+        return StorageFailed(f"The register {paths.register} is read-only; nothing was changed.",
+                             hint="Fix the folder's permissions and run again.")
+    return StorageFailed(f"The register {paths.register} could not be used: {exc}.",
+                         hint="Check the disk and run again; nothing was changed.")
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration (executescript would commit on its own; we need one transaction)."""
+    without_comments = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [s.strip() for s in without_comments.split(";") if s.strip()]
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _cycle(r: sqlite3.Row) -> Cycle:
+    return Cycle(label=r["label"], seq=r["seq"], report_date=_date(r["report_date"]),
+                 due_date=_date(r["due_date"]), state=r["state"])
+
+
+def _action(r: sqlite3.Row) -> Action:
+    return Action(id=r["id"], key_area=r["key_area"], activity=r["activity"], leads=tuple(json.loads(r["leads"])),
+                  start=Month.from_iso(r["start"]), finish=Month.from_iso(r["finish"]), state=r["state"],
+                  keep=bool(r["keep"]))
+
+
+def _update(r: sqlite3.Row) -> Update:
+    return Update(
+        action_id=r["action_id"], cycle=r["cycle"], status=r["status"], status_raw=r["status_raw"],
+        progress=r["progress"], revised_finish=Month.from_iso(r["revised_finish"]), comment=r["comment"],
+        needs_review=bool(r["needs_review"]), activity_as_reported=r["activity_as_reported"],
+        leads_as_reported=tuple(json.loads(r["leads_as_reported"])),
+        source=Provenance(file=r["source_file"], sha256=r["source_sha256"], where=r["source_where"],
+                          returned_by=r["returned_by"], recorded_at=r["recorded_at"], batch=r["batch_id"]))
+
+
+def _flag(r: sqlite3.Row) -> Flag:
+    return Flag(id=r["id"], action_id=r["action_id"], cycle=r["cycle"], field=r["field"], code=r["code"],
+                raw=r["raw"], message=r["message"], candidates=tuple(json.loads(r["candidates"])),
+                settled_value=r["settled_value"], settled_by=r["settled_by"], settled_at=r["settled_at"])
+
+
+def action_row(a: Action) -> dict[str, Any]:
+    """The register row for an Action (the inverse of reading one)."""
+    return {"id": a.id, "key_area": a.key_area, "activity": a.activity, "leads": json.dumps(list(a.leads)),
+            "start": a.start.iso if a.start else None, "finish": a.finish.iso if a.finish else None,
+            "state": a.state, "keep": int(a.keep)}
+
+
+def update_row(u: Update) -> dict[str, Any]:
+    """The register row for an Update."""
+    return {"action_id": u.action_id, "cycle": u.cycle, "status": u.status, "status_raw": u.status_raw,
+            "needs_review": int(u.needs_review), "progress": u.progress,
+            "revised_finish": u.revised_finish.iso if u.revised_finish else None, "comment": u.comment,
+            "activity_as_reported": u.activity_as_reported, "leads_as_reported": json.dumps(list(u.leads_as_reported)),
+            "source_file": u.source.file, "source_sha256": u.source.sha256, "source_where": u.source.where,
+            "returned_by": u.source.returned_by, "recorded_at": u.source.recorded_at, "batch_id": u.source.batch}
+
+
+def cycle_row(c: Cycle) -> dict[str, Any]:
+    return {"label": c.label, "seq": c.seq, "report_date": c.report_date.isoformat() if c.report_date else None,
+            "due_date": c.due_date.isoformat() if c.due_date else None, "state": c.state}
+
+
+def flag_row(f: Flag) -> dict[str, Any]:
+    return {"id": f.id, "action_id": f.action_id, "cycle": f.cycle, "field": f.field, "code": f.code, "raw": f.raw,
+            "message": f.message, "candidates": json.dumps(list(f.candidates)), "settled_value": f.settled_value,
+            "settled_by": f.settled_by, "settled_at": f.settled_at}
+
+
+def iter_rows(reg: Register, table: str) -> Iterable[dict[str, Any]]:
+    return (dict(r) for r in reg.conn.execute(f"SELECT * FROM {table}"))

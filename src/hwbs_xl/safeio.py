@@ -1,0 +1,129 @@
+"""Writing files so that a crash, a kill or a full disk leaves the old file or the new one, never half of one.
+
+Every output hwbs-xl writes goes through ``atomic_write``: the bytes go to a temporary file in the same
+folder, are flushed to disk, and only then renamed over the target (rename is atomic on one file system).
+``plan_lock`` keeps two coordinators from writing the same plan folder's outputs at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .errors import OutputLocked, RegisterBusy, StorageFailed
+
+TEMP_PREFIX = ".hwbs-tmp-"
+
+
+def office_lock_file(path: Path) -> Path:
+    """The lock file LibreOffice (and Excel on a shared drive) leaves beside a document it has open."""
+    return path.with_name(f".~lock.{path.name}#")
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work if ``path`` cannot be replaced: folder read-only, or the file open elsewhere."""
+    folder = path.parent
+    if office_lock_file(path).exists() or path.with_name("~$" + path.name).exists():
+        raise OutputLocked(f"{path} is open in another program.",
+                           hint="Close it (in Excel or LibreOffice) and run the command again. Nothing was changed.")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputLocked(f"The folder {folder} cannot be written.",
+                           hint="Fix its permissions (or choose another --out) and run again. Nothing was changed.")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputLocked(f"{path} is read-only.",
+                           hint="Make it writable and run again. Nothing was changed.")
+
+
+def atomic_write(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
+    """Write ``path`` whole or not at all. ``produce`` gets a temporary path to write, or is the bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        if isinstance(produce, (bytes, bytearray)):
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(produce)
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            os.close(fd)
+            produce(tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _storage_error(exc, path) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return atomic_write(path, text.encode("utf-8"))
+
+
+def clean_stale_temps(folder: Path) -> int:
+    """Remove temporary files a killed run left behind; returns how many."""
+    removed = 0
+    if folder.is_dir():
+        for p in folder.rglob(TEMP_PREFIX + "*"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed += 1
+    return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _storage_error(exc: OSError, path: Path) -> Exception:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFailed(f"The disk is full while writing {path}.",
+                             hint="Free some space and run again; the old file was kept and nothing was half-written.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputLocked(f"{path} cannot be written ({exc.strerror}).",
+                            hint="Fix permissions or close the program holding it, then run again.")
+    return StorageFailed(f"Could not write {path}: {exc.strerror or exc}.",
+                         hint="Check the disk and run again; the old file was kept.")
+
+
+@contextlib.contextmanager
+def plan_lock(lock_path: Path, what: str, timeout: float | None = None) -> Iterator[None]:
+    """Hold the plan folder's lock while a command changes it; wait briefly, then fail clearly."""
+    wait = float(os.environ.get("HWBS_LOCK_TIMEOUT", "5")) if timeout is None else timeout
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(lock_path, "a+")
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RegisterBusy(
+                        f"Another coordinator is running a command on this plan (waited {wait:g}s to {what}).",
+                        hint="Wait for it to finish, then run this command again. Nothing was changed.") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()

@@ -1,0 +1,94 @@
+"""Find and read the templates: layout, wording, colours and the status vocabulary.
+
+Lookup order for a file NAME: ``<plan folder>/templates/NAME`` (a council's own copy, made by ``init``),
+then the templates bundled with hwbs-xl. Code never carries wording or colours of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidData
+from .model import Status, StatusVocabulary
+
+
+def bundled_dir() -> Path:
+    """The templates shipped with the package (wheel) or lying beside src/ (a checkout)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parents[1] / "templates"):
+        if (candidate / "statuses.toml").is_file():
+            return candidate
+    raise FileNotFoundError("hwbs-xl's templates folder is missing from this installation")
+
+
+def find(name: str, plan_dir: Path | None = None) -> Path:
+    if plan_dir is not None:
+        own = Path(plan_dir) / "templates" / name
+        if own.is_file():
+            return own
+    path = bundled_dir() / name
+    if not path.is_file():
+        raise FileNotFoundError(f"template {name!r} not found in {bundled_dir()}")
+    return path
+
+
+def read_text(name: str, plan_dir: Path | None = None) -> str:
+    return find(name, plan_dir).read_text(encoding="utf-8")
+
+
+def load_toml(name: str, plan_dir: Path | None = None) -> dict[str, Any]:
+    path = find(name, plan_dir)
+    return _load_toml_cached(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _load_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidData(f"template {path} is not valid TOML: {exc}",
+                          hint="Fix the file (or delete it to use the bundled default).") from exc
+
+
+def vocabulary(plan_dir: Path | None = None) -> StatusVocabulary:
+    data = load_toml("statuses.toml", plan_dir)
+    statuses = []
+    for entry in data.get("status", []):
+        try:
+            statuses.append(Status(
+                key=entry["key"], label=entry["label"], rag=entry.get("rag", "grey"),
+                fill=entry.get("fill", "#FFFFFF"), font=entry.get("font", "#000000"),
+                meaning=entry.get("meaning", ""), retires=bool(entry.get("retires", False)),
+                needs_date=bool(entry.get("needs_date", False)),
+                needs_where=bool(entry.get("needs_where", False)),
+            ))
+        except KeyError as exc:
+            raise InvalidData(f"statuses.toml: a [[status]] entry has no {exc.args[0]!r}",
+                              hint="Every status needs a key and a label.") from exc
+    if not statuses:
+        raise InvalidData("statuses.toml lists no statuses", hint="Add at least one [[status]] entry.")
+    unknown = data.get("unknown", {})
+    return StatusVocabulary(
+        statuses=tuple(statuses),
+        unknown_label=unknown.get("label", "Awaiting update"),
+        unknown_fill=unknown.get("fill", "#FFFFFF"),
+        unknown_font=unknown.get("font", "#C00000"),
+    )
+
+
+def plan_settings(plan_dir: Path | None = None) -> dict[str, Any]:
+    return load_toml("plan.toml", plan_dir)
+
+
+def fingerprint(names: list[str], plan_dir: Path | None = None) -> str:
+    """A short hash of the template files in use, written into outputs so a change of wording shows."""
+    h = hashlib.sha256()
+    for name in sorted(names):
+        h.update(name.encode())
+        h.update(find(name, plan_dir).read_bytes())
+    return h.hexdigest()[:12]
