@@ -1,0 +1,44 @@
+"""One rule for the text people type, used by every import, return and output.
+
+- Line endings: CRLF and lone CR become LF (Excel stores CRLF, LibreOffice LF: the same text either way).
+- A cell's text is trimmed at both ends; inside it, the lead's spacing and line breaks are kept.
+- Blank means empty after trimming: "", "   " and a missing cell are all blank, so none looks "changed".
+- Control characters (other than tab and LF) cannot be stored in xlsx: each is replaced by its visible
+  Unicode "control picture" (U+0001 -> U+2401), so nothing is dropped silently and the caller can flag it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
+EXCEL_CELL_LIMIT = 32_767
+
+
+def normalise(value: object) -> str:
+    """The canonical form of a cell's text (see module docstring). None becomes ""."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = visible_controls(text)
+    return text.strip()
+
+
+def is_blank(value: object) -> bool:
+    return normalise(value) == ""
+
+
+def has_controls(text: str) -> bool:
+    return bool(_CONTROL.search(text))
+
+
+def visible_controls(text: str) -> str:
+    """Replace control characters with their visible pictures (\\x0b -> U+240B); surrogates with U+FFFD."""
+    text = _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group()) if ord(m.group()) < 0x20 else 0x2421), text)
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+def squash(text: str) -> str:
+    """All whitespace runs to one space: for comparing wording, never for storing what someone wrote."""
+    return " ".join(text.split())
