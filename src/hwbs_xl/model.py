@@ -240,3 +240,11 @@ class Flag:
 
 def leads_text(leads: Iterable[str]) -> str:
     return "; ".join(leads)
+
+
+def cycle_seq(label: str, existing: Iterable[int] = ()) -> int:
+    """Order cycles in time: "April 2024" -> 202404. A label that names no month goes after the latest."""
+    month = Month.parse(label)
+    if month is not None:
+        return month.year * 100 + month.month
+    return max([0, *existing]) + 1
