@@ -1,0 +1,51 @@
+"""The command line: every command explains itself, errors are clear and carry the documented exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+from click.testing import CliRunner
+
+from hwbs_xl.cli import main
+
+
+def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((prefix + (name,), cmd))
+        if isinstance(cmd, click.Group):
+            out.extend(_all_commands(cmd, prefix + (name,)))
+    return out
+
+
+def test_every_command_has_help_in_plain_words() -> None:
+    runner = CliRunner()
+    for path, cmd in _all_commands(main):
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert (cmd.help or "").strip(), f"{' '.join(path)} has no help text"
+        assert "Traceback" not in result.output
+
+
+def test_missing_plan_is_exit_2_without_traceback(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "hwbs_xl", "--plan", str(tmp_path / "none"), "log"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Error [plan-not-found]" in proc.stderr and "What to do:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_command_is_usage_exit_2() -> None:
+    result = CliRunner().invoke(main, ["no-such-command"])
+    assert result.exit_code == 2
+
+
+def test_undo_refused_is_reported_not_raised(tmp_path) -> None:
+    plan = str(tmp_path / "plan")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--plan", plan, "init", "--title", "T"]).exit_code == 0
+    result = runner.invoke(main, ["--plan", plan, "undo", "99"])
+    assert result.exit_code == 2
+    assert "There is no batch 99" in result.output
