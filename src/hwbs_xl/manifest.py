@@ -1,0 +1,206 @@
+"""The manifest a lead workbook carries, and the key that signs it.
+
+Every issued workbook holds a very hidden sheet (``MANIFEST_SHEET``) saying which plan, cycle and lead it is
+for, where its data is (sheet, header row, column of each field) and, for each row, the action ID and a
+fingerprint of the values it was issued with. The manifest is signed with HMAC-SHA256 under a key kept in
+the plan folder (``.hwbs/manifest.key``, never written into a workbook), so a forged or edited manifest is
+detected on return. The register keeps the full issued values too (``issued.manifest``, see ``to_record``),
+so what came back can be compared field by field with what was issued.
+
+Sheet layout (all cells text, two or more columns per line; the first cell names the line):
+
+    hwbs-xl manifest | 1
+    plan_id          | <16 hex>
+    plan_title       | ...
+    cycle | lead | generated_at | template_version | sheet | header_row
+    column           | <field key> | <column letter>      (one line per field)
+    row              | <action id> | <row number> | <fingerprint>   (one line per action)
+    signature        | <64 hex>
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import InvalidData
+from .paths import PlanPaths
+from .text import normalise
+
+MANIFEST_SHEET = "_hwbs_manifest"
+MAGIC = "hwbs-xl manifest"
+FORMAT_VERSION = "1"
+KEY_BYTES = 32
+
+_SCALARS = ("plan_id", "plan_title", "cycle", "lead", "generated_at", "template_version", "sheet", "header_row")
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    action_id: str
+    row: int  # 1-based sheet row the action was issued on
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    plan_id: str
+    plan_title: str
+    cycle: str
+    lead: str
+    generated_at: str
+    template_version: str
+    sheet: str  # the update sheet's name
+    header_row: int  # 1-based
+    columns: dict[str, str] = field(default_factory=dict)  # field key -> column letter
+    rows: tuple[ManifestRow, ...] = ()
+    signature: str = ""
+
+    def row_for(self, action_id: str) -> ManifestRow | None:
+        return next((r for r in self.rows if r.action_id == action_id), None)
+
+
+# ---- fingerprints and the key --------------------------------------------------------------------------
+
+def fingerprint_values(values: dict[str, str]) -> str:
+    """SHA-256 of the issued values of one row (after the shared text rule), as canonical JSON."""
+    canonical = {str(k): normalise(v) for k, v in values.items()}
+    return hashlib.sha256(_canonical_json(canonical).encode("utf-8")).hexdigest()
+
+
+def load_key(paths: PlanPaths) -> bytes:
+    """The plan's signing key; made (32 random bytes, readable by the owner only) on first use."""
+    path = paths.manifest_key
+    if path.is_file():
+        key = path.read_bytes()
+        if len(key) < 16:
+            raise InvalidData(f"The manifest key {path} is damaged (too short).",
+                              hint="Restore it from a backup; workbooks issued with it cannot be verified without it.")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    # O_EXCL: two commands creating the key at once must not end with two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key
+
+
+def plan_id(key: bytes) -> str:
+    """A public identifier of the plan, derived from its key (reveals nothing about the key)."""
+    return hmac.new(key, b"hwbs-xl plan id", hashlib.sha256).hexdigest()[:16]
+
+
+# ---- signing -------------------------------------------------------------------------------------------
+
+def _payload(m: Manifest) -> dict[str, Any]:
+    return {
+        **{name: getattr(m, name) for name in _SCALARS},
+        "columns": dict(sorted(m.columns.items())),
+        "rows": [[r.action_id, r.row, r.fingerprint] for r in m.rows],
+    }
+
+
+def _canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _mac(m: Manifest, key: bytes) -> str:
+    return hmac.new(key, _canonical_json(_payload(m)).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign(m: Manifest, key: bytes) -> Manifest:
+    return replace(m, signature=_mac(m, key))
+
+
+def verify(m: Manifest, key: bytes) -> bool:
+    return bool(m.signature) and hmac.compare_digest(m.signature, _mac(m, key))
+
+
+# ---- to and from sheet cells ---------------------------------------------------------------------------
+
+def to_cells(m: Manifest) -> list[list[str]]:
+    """The manifest as lines of text cells (written with xlsxout.write_text, so nothing becomes a formula)."""
+    lines: list[list[str]] = [[MAGIC, FORMAT_VERSION]]
+    lines += [[name, str(getattr(m, name))] for name in _SCALARS]
+    lines += [["column", k, v] for k, v in m.columns.items()]
+    lines += [["row", r.action_id, str(r.row), r.fingerprint] for r in m.rows]
+    lines.append(["signature", m.signature])
+    return lines
+
+
+def _cell_str(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _unreadable(why: str) -> InvalidData:
+    return InvalidData(f"The workbook's manifest cannot be read: {why}.",
+                       hint="The hidden manifest sheet was changed or damaged; ask the lead to return the "
+                            "workbook as issued, or issue a new one.", code="manifest-unreadable")
+
+
+def from_cells(cells: list[list[object]]) -> Manifest:
+    """Read a manifest back from its sheet's cell values; InvalidData("manifest-unreadable") when garbled."""
+    lines = [[_cell_str(v) for v in line] for line in cells if line and any(v not in (None, "") for v in line)]
+    if not lines or lines[0][:2] != [MAGIC, FORMAT_VERSION]:
+        raise _unreadable("it does not start with the hwbs-xl manifest marker")
+    scalars: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    rows: list[ManifestRow] = []
+    signature: str | None = None
+    for n, line in enumerate(lines[1:], start=2):
+        name = line[0]
+        if name in _SCALARS and len(line) >= 2 and name not in scalars:
+            scalars[name] = line[1]
+        elif name == "column" and len(line) >= 3 and line[1] and line[2]:
+            columns[line[1]] = line[2]
+        elif name == "row" and len(line) >= 4:
+            try:
+                rows.append(ManifestRow(line[1], int(line[2]), line[3]))
+            except ValueError:
+                raise _unreadable(f"line {n} has a row number that is not a number") from None
+        elif name == "signature" and len(line) >= 2 and signature is None:
+            signature = line[1]
+        else:
+            raise _unreadable(f"line {n} ({name!r}) is not a manifest line")
+    missing = [s for s in _SCALARS if s not in scalars]
+    if missing or signature is None:
+        raise _unreadable("it lacks " + ", ".join(missing + ([] if signature is not None else ["signature"])))
+    try:
+        header_row = int(scalars["header_row"])
+    except ValueError:
+        raise _unreadable("the header row is not a number") from None
+    return Manifest(plan_id=scalars["plan_id"], plan_title=scalars["plan_title"], cycle=scalars["cycle"],
+                    lead=scalars["lead"], generated_at=scalars["generated_at"],
+                    template_version=scalars["template_version"], sheet=scalars["sheet"], header_row=header_row,
+                    columns=columns, rows=tuple(rows), signature=signature)
+
+
+# ---- the register's record of an issue ------------------------------------------------------------------
+
+def to_record(m: Manifest, values: dict[str, dict[str, str]]) -> str:
+    """JSON kept in the register's ``issued.manifest``: the signed manifest plus, per action, the issued
+    value of every locked cell (field key -> text), so a return can be compared field by field."""
+    return _canonical_json({**_payload(m), "signature": m.signature, "values": values})
+
+
+def from_record(text: str) -> tuple[Manifest, dict[str, dict[str, str]]]:
+    """The inverse of ``to_record``."""
+    data = json.loads(text)
+    m = Manifest(**{name: data[name] for name in _SCALARS}, columns=dict(data["columns"]),
+                 rows=tuple(ManifestRow(a, int(r), f) for a, r, f in data["rows"]), signature=data["signature"])
+    return m, {k: dict(v) for k, v in data.get("values", {}).items()}
