@@ -1,7 +1,202 @@
-"""Commands of one stage of the cycle (see the module name)."""
+"""Commands to start a reporting cycle and issue the lead workbooks: cycle, action, lead, generate."""
 
 from __future__ import annotations
 
-import click  # noqa: F401
+from datetime import date
+from pathlib import Path
 
-from . import Context, main  # noqa: F401
+import click
+
+from . import Context, main, usage_error
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise usage_error(f"{option} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-11-15.") from None
+
+
+# ---- cycle -----------------------------------------------------------------------------------------------
+
+@main.group()
+def cycle() -> None:
+    """Start the next reporting cycle, or list the cycles."""
+
+
+@cycle.command("open")
+@click.argument("label")
+@click.option("--due", required=True, metavar="YYYY-MM-DD", help="The date leads must return their workbooks by.")
+@click.option("--report-date", metavar="YYYY-MM-DD", help="The date of the Board meeting the report goes to (optional).")
+@click.option("--keep", "keep", multiple=True, metavar="ACTION",
+              help="Keep this action in the plan although its status (Completed, Incorporated) would retire it. "
+                   "Repeat for several.")
+@click.pass_obj
+def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep: tuple[str, ...]) -> None:
+    """Open the next reporting cycle LABEL (e.g. "October 2024"); the previous one closes.
+
+    \b
+    What carries forward:
+      - every active action, including ones added since the last cycle;
+      - a revised finish date a lead gave becomes the action's finish date.
+    What is retired (leaves the plan, history kept):
+      - actions whose latest status is Completed or Incorporated (a status marked
+        `retires` in statuses.toml), unless you name them with --keep;
+      - actions that were not in the previous cycle at all (the council dropped them).
+    Undo with `hwbs-xl undo BATCH` (the batch number is shown).
+    """
+    from ..cycle import open_cycle
+
+    result = open_cycle(ctx.paths, label, _date(due, "--due"), report_date=_date(report_date, "--report-date"),
+                        keep=list(keep), command=ctx.command_line())
+    c = result.cycle
+    click.echo(f"Opened cycle {c.label}, due {c.due_date:%d %B %Y} (batch {result.batch_id}).")
+    if result.closed:
+        click.echo(f"Closed: {', '.join(result.closed)}.")
+    click.echo(f"{len(result.carried)} action(s) carry forward.")
+    for action_id, why in result.retired:
+        click.echo(f"  retired {action_id}: {why} (keep it with `hwbs-xl action keep {action_id}`)")
+    for action_id in result.kept:
+        click.echo(f"  kept {action_id} although the rule would retire it")
+    for action_id, old, new in result.finish_moved:
+        click.echo(f"  finish of {action_id} moved from {old} to {new} (the lead's revised date)")
+    click.echo("Next: hwbs-xl generate")
+
+
+@cycle.command("list")
+@click.pass_obj
+def cycle_list(ctx: Context) -> None:
+    """List the plan's cycles, oldest first, with their due dates and which one is open."""
+    from ..register import Register
+
+    with Register.open(ctx.paths) as reg:
+        cycles = reg.cycles()
+    if not cycles:
+        click.echo("No cycles yet. Import past appendices, or open one with `hwbs-xl cycle open`.")
+    for c in cycles:
+        due = f"due {c.due_date:%d %b %Y}" if c.due_date else ""
+        click.echo(f"{c.label:<20} {c.state:<7} {due}")
+
+
+# ---- action ----------------------------------------------------------------------------------------------
+
+@main.group()
+def action() -> None:
+    """Add an action to the plan, retire or keep one, or give it new leads."""
+
+
+@action.command("add")
+@click.option("--key-area", required=True, help='The key area, e.g. "Key Area 2" (or just 2).')
+@click.option("--activity", required=True, help="The project activity: what will be done, as the plan words it.")
+@click.option("--lead", "leads", required=True, multiple=True,
+              help="Who leads it (a job title). Repeat --lead for several leads.")
+@click.option("--start", metavar="MONTH", help='Start month, e.g. "Oct-24" or 2024-10.')
+@click.option("--finish", metavar="MONTH", help='Finish month, e.g. "Mar-25" or 2025-03.')
+@click.pass_obj
+def action_add(ctx: Context, key_area: str, activity: str, leads: tuple[str, ...], start: str | None,
+               finish: str | None) -> None:
+    """Add a new action; it gets the next unused ID in its key area (IDs are never reused)."""
+    from ..cycle import add_action
+
+    a = add_action(ctx.paths, key_area=key_area, activity=activity, leads=list(leads), start=start, finish=finish,
+                   command=ctx.command_line())
+    click.echo(f"Added {a.id} ({a.key_area}): {a.title}")
+    click.echo(f"  lead(s): {'; '.join(a.leads)}")
+
+
+@action.command("retire")
+@click.argument("action_id", metavar="ACTION")
+@click.pass_obj
+def action_retire(ctx: Context, action_id: str) -> None:
+    """Take ACTION (e.g. KA1-03) out of the plan: no workbook row from now on; its history stays."""
+    from ..cycle import retire_action
+
+    a = retire_action(ctx.paths, action_id, command=ctx.command_line())
+    click.echo(f"Retired {a.id}: {a.title}")
+
+
+@action.command("keep")
+@click.argument("action_id", metavar="ACTION")
+@click.pass_obj
+def action_keep(ctx: Context, action_id: str) -> None:
+    """Keep ACTION in the plan although it is Completed or Incorporated (also brings a retired one back)."""
+    from ..cycle import keep_action
+
+    a = keep_action(ctx.paths, action_id, command=ctx.command_line())
+    click.echo(f"Keeping {a.id}: {a.title}")
+
+
+@action.command("reassign")
+@click.argument("action_id", metavar="ACTION")
+@click.argument("leads", nargs=-1, required=True, metavar="LEAD...")
+@click.pass_obj
+def action_reassign(ctx: Context, action_id: str, leads: tuple[str, ...]) -> None:
+    """Give ACTION new lead(s), replacing its current ones. Quote a lead that has spaces."""
+    from ..cycle import reassign_action
+
+    a = reassign_action(ctx.paths, action_id, list(leads), command=ctx.command_line())
+    click.echo(f"{a.id} is now led by: {'; '.join(a.leads)}")
+
+
+# ---- lead ------------------------------------------------------------------------------------------------
+
+@main.group()
+def lead() -> None:
+    """List the leads, or rename one on every action (e.g. after a restructure)."""
+
+
+@lead.command("list")
+@click.pass_obj
+def lead_list(ctx: Context) -> None:
+    """List every lead of an active action, with how many actions each leads."""
+    from ..cycle import lead_names
+
+    for name, count in lead_names(ctx.paths):
+        click.echo(f"{count:>3}  {name}")
+
+
+@lead.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.pass_obj
+def lead_rename(ctx: Context, old: str, new: str) -> None:
+    """Rename lead OLD to NEW on every action that names OLD (exact name; see `hwbs-xl lead list`)."""
+    from ..cycle import rename_lead
+
+    changed = rename_lead(ctx.paths, old, new, command=ctx.command_line())
+    click.echo(f"Renamed {old!r} to {new!r} on {len(changed)} action(s): {', '.join(changed)}")
+
+
+# ---- generate --------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--cycle", "cycle_label", metavar="LABEL", help="The cycle to issue (default: the open cycle).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Where to write the workbooks (default: issued/<cycle>/ in the plan folder).")
+@click.option("--lead", "lead_name", metavar="NAME", help="Only this lead's workbook (e.g. to reissue one).")
+@click.option("--drafts", is_flag=True,
+              help="Also write an e-mail draft (.eml) per lead with the workbook attached, to open in Outlook and send.")
+@click.pass_obj
+def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name: str | None, drafts: bool) -> None:
+    """Write one update workbook per lead for the open cycle, and the distribution list.
+
+    An action with several leads goes into each lead's workbook. Each workbook is
+    recorded in the register, so returns can be checked against what was issued.
+    E-mail addresses for the drafts come from templates/contacts.toml (optional).
+    """
+    from ..leadbook import generate as run
+
+    result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
+                 command=ctx.command_line())
+    c = result.cycle
+    due = f"{c.due_date:%d %B %Y}" if c.due_date else "no due date"
+    click.echo(f"Cycle {c.label} (due {due}): {len(result.workbooks)} workbook(s) in {result.out_dir}")
+    for w in result.workbooks:
+        click.echo(f"  {len(w.actions):>3} action(s)  {w.path.name}")
+    click.echo(f"Distribution list: {result.distribution[0].name}, {result.distribution[1].name}")
+    if result.drafts:
+        click.echo(f"E-mail drafts: {len(result.drafts)} in {result.drafts[0].parent}")
+    for f in result.report:
+        click.echo(f.line())
