@@ -71,7 +71,7 @@ TARGETS = {"generate_vs_naive": 2.0, "returns_vs_naive": 5.0, "whole_cycle_s": 1
 @dataclass
 class StepResult:
     step: str
-    status: str = "ok"  # ok | not built yet | failed | timed out
+    status: str = "ok"  # ok | not built yet | skipped | failed | timed out
     items: int = 0
     seconds: float = 0.0
     unit: str = ""
@@ -125,6 +125,8 @@ def child(step: str, work: Path, size: str, options: dict[str, Any], profile: bo
         out = {"status": "ok", **result}
     except stages.NotBuilt as exc:
         out = {"status": "not built yet", "detail": f"{exc} is not in the tree yet"}
+    except stages.Skipped as exc:
+        out = {"status": "skipped", "detail": str(exc)}
     except Exception as exc:  # report, never crash the run: the parent shows the failure in the table
         traceback.print_exc()
         if isinstance(exc, ImportError) and stages.is_missing_part(exc):

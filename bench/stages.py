@@ -33,6 +33,10 @@ class NotBuilt(Exception):
     """The stage's module or function is not in the tree yet."""
 
 
+class Skipped(Exception):
+    """The step cannot run on this machine (for example LibreOffice is missing); the message says why."""
+
+
 @dataclass
 class Work:
     root: Path
@@ -260,6 +264,8 @@ def step_appendix_pdf(w: Work) -> dict[str, Any]:
     cycle = appendix_cycle(w)
     result, seconds = timed(lambda: build_appendix(w.paths, cycle=cycle, formats=("pdf",), out=w.out("appendix")))
     if result.pdf is None:
+        if "pdf" in getattr(result, "missing", ()):
+            raise Skipped("; ".join(result.notes))
         raise RuntimeError("; ".join(result.notes) or "no PDF written")
     w.save_list("appendix-pdf", [result.pdf])
     pages = result.pages or _page_count(result.pdf)
@@ -299,8 +305,10 @@ def _pdf_sample(w: Work) -> tuple[Path, str]:
 
 
 def _naive_pdf(w: Work) -> Path:
-    from hwbs_xl.libreoffice import convert
+    from hwbs_xl.libreoffice import convert, find_soffice
 
+    if find_soffice() is None:
+        raise Skipped("no appendix PDF to read: LibreOffice is not installed to make one")
     xlsx = w.out("naive-appendix-sample.xlsx")
     naive.write_appendix(w.paths, xlsx, limit=int(w.options.get("pdf_pages", 200)))
     return Path(convert(xlsx, "pdf", w.root))
