@@ -46,11 +46,11 @@ def render_template(name: str, values: Mapping[str, object], plan_dir: Path | No
 def build_eml(to_name: str, to_email: str, subject: str, body: str, attachment: Path | None) -> bytes:
     """One draft message, attachment included, as the bytes of an .eml file (CRLF line endings).
 
-    ``to_email`` may be empty: the draft then has the lead's name in a comment-free ``To`` left for the
-    coordinator to complete. No Date or Message-ID header, so the same input gives the same bytes.
+    ``to_email`` may be empty: the draft then has no ``To`` for the coordinator to fill in Outlook. No Date or Message-ID header, so the same input gives the same bytes.
     """
     msg = EmailMessage(policy=SMTP)
-    msg["To"] = formataddr((to_name, to_email)) if to_email else ""
+    if to_email:
+        msg["To"] = formataddr((to_name, to_email))
     msg["Subject"] = " ".join(subject.split())
     msg["X-Unsent"] = "1"
     msg.set_content(body.replace("\r\n", "\n"))
