@@ -153,6 +153,13 @@ def _unreadable(why: str) -> InvalidData:
                             "workbook as issued, or issue a new one.", code="manifest-unreadable")
 
 
+def _number(text: str, what: str) -> int:
+    """A row number exactly as written ("5", not "05" or "+5": any other spelling is a changed manifest)."""
+    if not text.isdigit() or str(int(text)) != text:
+        raise _unreadable(f"{what} is not a plain number")
+    return int(text)
+
+
 def from_cells(cells: list[list[object]]) -> Manifest:
     """Read a manifest back from its sheet's cell values; InvalidData("manifest-unreadable") when garbled."""
     lines = [[_cell_str(v) for v in line] for line in cells if line and any(v not in (None, "") for v in line)]
@@ -169,10 +176,7 @@ def from_cells(cells: list[list[object]]) -> Manifest:
         elif name == "column" and len(line) >= 3 and line[1] and line[2]:
             columns[line[1]] = line[2]
         elif name == "row" and len(line) >= 4:
-            try:
-                rows.append(ManifestRow(line[1], int(line[2]), line[3]))
-            except ValueError:
-                raise _unreadable(f"line {n} has a row number that is not a number") from None
+            rows.append(ManifestRow(line[1], _number(line[2], f"line {n}'s row number"), line[3]))
         elif name == "signature" and len(line) >= 2 and signature is None:
             signature = line[1]
         else:
@@ -180,10 +184,7 @@ def from_cells(cells: list[list[object]]) -> Manifest:
     missing = [s for s in _SCALARS if s not in scalars]
     if missing or signature is None:
         raise _unreadable("it lacks " + ", ".join(missing + ([] if signature is not None else ["signature"])))
-    try:
-        header_row = int(scalars["header_row"])
-    except ValueError:
-        raise _unreadable("the header row is not a number") from None
+    header_row = _number(scalars["header_row"], "the header row")
     return Manifest(plan_id=scalars["plan_id"], plan_title=scalars["plan_title"], cycle=scalars["cycle"],
                     lead=scalars["lead"], generated_at=scalars["generated_at"],
                     template_version=scalars["template_version"], sheet=scalars["sheet"], header_row=header_row,
