@@ -1,0 +1,434 @@
+"""The committee appendix ("Appendix A") as data, computed from the register for one cycle.
+
+The workbook (appendix_xlsx), the PDF (appendix_pdf) and the master workbook (master) are all views over
+the ``Appendix`` built here, so what the committee reads, what the summary counts and what the tests check
+come from one place. Nothing here writes files or imports heavy libraries.
+
+Which actions a cycle's appendix lists: every action with an update in that cycle; for the latest cycle
+also every active action without one (printed as "Awaiting update", as councils do).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import templates
+from .errors import UsageProblem
+from .model import Action, Cycle, Month, Status, StatusVocabulary, Update
+from .paths import PlanPaths
+from .register import Register
+from .text import squash
+
+TEMPLATE = "appendix.toml"
+
+# Movement categories, in the order the summary lists them.
+MOVEMENTS = ("new", "completed", "improved", "slipped", "closed", "unchanged", "first_status", "to_confirm",
+             "awaiting", "retired")
+# Movements that mark a row as changed since the previous cycle (shaded in the table).
+CHANGED = frozenset({"new", "completed", "improved", "slipped", "closed"})
+UNKNOWN = "unknown"        # summary column: no return received
+TO_CONFIRM = "to_confirm"  # summary column: a status was given but is not in the vocabulary yet
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    title: str  # with placeholders filled in
+    width: float
+    back: int = 0  # for history columns: how many cycles back
+    cycle: str | None = None  # for history columns: the cycle shown
+
+
+@dataclass(frozen=True)
+class AppendixRow:
+    """One action as the appendix prints it for one cycle."""
+
+    action: Action
+    update: Update | None
+    activity: str
+    leads: tuple[str, ...]
+    status: Status | None
+    status_text: str       # what the status cell says (the label, the raw text, or "Awaiting update")
+    progress: str
+    history: dict[str, str]  # cycle label -> progress reported then
+    movement: str          # one of MOVEMENTS (never "retired": retired actions are not rows)
+    previous_status: Status | None
+    marker: str            # the change column's text
+    finish: Month | None
+    revised_finish: Month | None
+
+    @property
+    def changed(self) -> bool:
+        return self.movement in CHANGED
+
+    @property
+    def summary_key(self) -> str:
+        """The summary column this row counts in: a status key, "unknown" or "to_confirm"."""
+        if self.status is not None:
+            return self.status.key
+        return TO_CONFIRM if self.movement == "to_confirm" else UNKNOWN
+
+
+@dataclass(frozen=True)
+class KeyArea:
+    name: str
+    rows: tuple[AppendixRow, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the summary sheet shows; every number is derived from the rows (and retired actions)."""
+
+    status_keys: tuple[str, ...]          # summary columns in order: vocabulary keys, then unknown/to_confirm
+    counts: dict[str, dict[str, int]]     # key area -> status key -> count
+    totals: dict[str, int]                # status key -> count over all key areas
+    movement: dict[str, tuple[str, ...]]  # movement -> action ids (every category present, maybe empty)
+    awaiting: tuple[AppendixRow, ...]
+    to_confirm: tuple[AppendixRow, ...]
+    retired: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class Appendix:
+    plan_title: str
+    appendix_title: str
+    cycle: Cycle
+    previous: Cycle | None
+    columns: tuple[Column, ...]
+    key_areas: tuple[KeyArea, ...]
+    summary: Summary
+    vocabulary: StatusVocabulary
+    settings: dict[str, Any]
+    batch: int               # the register batch this was built from (footer)
+    document_date: datetime  # fixed from the register, never the clock: same register, same output
+
+    @property
+    def rows(self) -> list[AppendixRow]:
+        return [r for ka in self.key_areas for r in ka.rows]
+
+    def words(self) -> dict[str, str]:
+        """Values for the template placeholders."""
+        return {
+            "cycle": self.cycle.label,
+            "previous": self.previous.label if self.previous else self.text("no_previous"),
+            "title": self.plan_title,
+            "appendix": self.appendix_title,
+            "batch": str(self.batch),
+            "date": self.document_date.date().isoformat(),
+        }
+
+    def text(self, key: str, section: str = "text", **extra: str) -> str:
+        """A wording from the template, placeholders filled."""
+        raw = str(self.settings.get(section, {}).get(key, ""))
+        return fill(raw, {**(self.words() if key != "no_previous" else {}), **extra})
+
+    def short_label(self, key: str) -> str:
+        short = self.settings.get("short_labels", {})
+        if key in short:
+            return str(short[key])
+        status = self.vocabulary.by_key(key)
+        return status.label if status else key
+
+    def movement_label(self, key: str) -> str:
+        return fill(str(self.settings.get("movement", {}).get("labels", {}).get(key, key)), self.words())
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Fill {placeholders}; unknown ones stay as written (a council's typo must not crash a print run)."""
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+def load_settings(plan_dir: Path | None) -> dict[str, Any]:
+    return templates.load_toml(TEMPLATE, plan_dir)
+
+
+def choose_cycle(reg: Register, label: str | None) -> Cycle:
+    """The cycle asked for, else the open cycle, else the latest one."""
+    if label:
+        return reg.cycle(label)
+    chosen = reg.open_cycle() or reg.latest_cycle()
+    if chosen is None:
+        raise UsageProblem("The register has no cycles yet, so there is no appendix to print.",
+                           hint="Import a past appendix (`hwbs-xl import FILE`) or open a cycle first.")
+    return chosen
+
+
+def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] | None = None) -> Appendix:
+    """The appendix for ``cycle`` (default: open, else latest) from the register as it is now."""
+    settings = settings if settings is not None else load_settings(reg.paths.root)
+    vocab = templates.vocabulary(reg.paths.root)
+    chosen = choose_cycle(reg, cycle)
+    cycles = reg.cycles()
+    before = [c for c in cycles if c.seq < chosen.seq]
+    previous = before[-1] if before else None
+    latest = cycles[-1].label == chosen.label
+    plan = reg.plan()
+    plan_settings = templates.plan_settings(reg.paths.root)
+    appendix_title = str(plan_settings.get("appendix_title", "Appendix A"))
+    plan_title = plan.title if plan else str(plan_settings.get("default_title", "Action plan"))
+
+    updates = _updates_by_cycle(reg, [chosen, *before])
+    now = updates.get(chosen.label, {})
+    prev = updates.get(previous.label, {}) if previous else {}
+    actions = reg.actions(include_retired=True)
+    listed = [a for a in actions if a.id in now or (latest and a.state == "active")]
+    history_cycles = _history_cycles(settings, before)
+    ctx = _RowContext(vocab, settings, previous, history_cycles, updates)
+    rows = [_row(a, now.get(a.id), prev.get(a.id), ctx) for a in listed]
+    listed_ids = {a.id for a in listed}
+    retired = tuple(a for a in actions if a.id in prev and a.id not in listed_ids)
+    words = {"cycle": chosen.label, "previous": previous.label if previous else str(
+        settings.get("text", {}).get("no_previous", ""))}
+    columns = _columns(settings, words, history_cycles)
+    key_areas = _group(rows)
+    return Appendix(
+        plan_title=plan_title, appendix_title=appendix_title, cycle=chosen, previous=previous,
+        columns=columns, key_areas=key_areas, summary=_summary(key_areas, vocab, retired),
+        vocabulary=vocab, settings=settings, batch=reg.last_batch_id(),
+        document_date=_document_date(reg))
+
+
+@dataclass(frozen=True)
+class _RowContext:
+    vocab: StatusVocabulary
+    settings: dict[str, Any]
+    previous: Cycle | None
+    history_cycles: dict[int, Cycle]
+    updates: dict[str, dict[str, Update]]
+
+
+def _updates_by_cycle(reg: Register, cycles: list[Cycle]) -> dict[str, dict[str, Update]]:
+    wanted = {c.label for c in cycles}
+    out: dict[str, dict[str, Update]] = {label: {} for label in wanted}
+    for u in reg.updates():
+        if u.cycle in wanted:
+            out[u.cycle][u.action_id] = u
+    return out
+
+
+def _history_cycles(settings: dict[str, Any], before: list[Cycle]) -> dict[int, Cycle]:
+    """back -> the cycle that many steps before the one printed (only those that exist)."""
+    backs = {int(c.get("back", 1)) for c in settings.get("column", []) if c.get("field") == "history"}
+    return {b: before[-b] for b in sorted(backs) if 0 < b <= len(before)}
+
+
+def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int, Cycle]) -> tuple[Column, ...]:
+    cols: list[Column] = []
+    for spec in settings.get("column", []):
+        kind = str(spec["field"])
+        width = float(spec.get("width", 12))
+        if kind == "history":
+            back = int(spec.get("back", 1))
+            past = history.get(back)
+            if past is None:
+                continue  # no such earlier cycle: the column would be empty, leave it out
+            cols.append(Column(kind, fill(str(spec["title"]), {**words, "cycle": past.label}), width, back, past.label))
+        elif kind == "change" and words["previous"] == str(settings.get("text", {}).get("no_previous", "")):
+            continue  # nothing to compare with
+        else:
+            cols.append(Column(kind, fill(str(spec.get("title", kind)), words), width))
+    return tuple(cols)
+
+
+def _row(action: Action, update: Update | None, before: Update | None, ctx: _RowContext) -> AppendixRow:
+    status = ctx.vocab.by_key(update.status) if update and update.status else None
+    prev_status = ctx.vocab.by_key(before.status) if before and before.status else None
+    movement = classify(action, update, before, status, prev_status, ctx.previous is not None, ctx.settings,
+                        ctx.vocab)
+    history = {}
+    for past in ctx.history_cycles.values():
+        old = ctx.updates.get(past.label, {}).get(action.id)
+        history[past.label] = old.progress if old else ""
+    text = ctx.settings.get("text", {})
+    if status is not None:
+        status_text = status.label
+    elif movement == "to_confirm" and update is not None:
+        status_text = update.status_raw.strip() or str(text.get("awaiting_update", ctx.vocab.unknown_label))
+    else:
+        status_text = str(text.get("awaiting_update", ctx.vocab.unknown_label))
+    revised = update.revised_finish if update else None
+    return AppendixRow(
+        action=action, update=update,
+        activity=(update.activity_as_reported if update and update.activity_as_reported else action.activity),
+        leads=(update.leads_as_reported if update and update.leads_as_reported else action.leads),
+        status=status, status_text=status_text, progress=update.progress if update else "",
+        history=history, movement=movement, previous_status=prev_status,
+        marker=_marker(movement, update, before, prev_status, revised, ctx),
+        finish=action.finish, revised_finish=revised if revised != action.finish else None)
+
+
+def classify(action: Action, update: Update | None, before: Update | None, status: Status | None,
+             prev_status: Status | None, has_previous: bool, settings: dict[str, Any],
+             vocab: StatusVocabulary) -> str:
+    """The movement of one listed action since the previous cycle (see MOVEMENTS)."""
+    if update is None or (status is None and not update.status_raw.strip() and not update.progress.strip()):
+        return "awaiting" if not (has_previous and before is None) else "new"
+    if has_previous and before is None:
+        return "new"
+    if status is None:
+        return "to_confirm"
+    if not has_previous:
+        return "first_status"
+    move = settings.get("movement", {})
+    done = set(move.get("completed", ["completed"]))
+    rank = {str(k): int(v) for k, v in move.get("rank", {}).items()}
+    if prev_status is None:
+        return "completed" if status.key in done else "first_status"
+    if status.key == prev_status.key:
+        return "unchanged"
+    if status.key in done:
+        return "completed"
+    if status.key not in rank:
+        return "closed" if status.retires else "unchanged"
+    if prev_status.key not in rank:
+        return "first_status"
+    return "improved" if rank[status.key] > rank[prev_status.key] else "slipped"
+
+
+def _marker(movement: str, update: Update | None, before: Update | None, prev_status: Status | None,
+            revised: Month | None, ctx: _RowContext) -> str:
+    markers = ctx.settings.get("movement", {}).get("markers", {})
+    words = {"previous": ctx.previous.label if ctx.previous else ""}
+    was = ""
+    if prev_status is not None:
+        was = str(ctx.settings.get("short_labels", {}).get(prev_status.key, prev_status.label))
+    lines = [fill(str(markers.get(movement, "")), {**words, "was": was})]
+    if update is not None and before is not None and update.progress.strip() and movement not in ("new", "awaiting"):
+        same = squash(update.progress) == squash(before.progress)
+        lines.append(fill(str(markers.get("text_same" if same else "text_changed", "")), words))
+    if revised is not None and movement != "awaiting":
+        lines.append(fill(str(markers.get("revised_finish", "")), {"month": revised.label}))
+    return "\n".join(line for line in lines if line)
+
+
+def _group(rows: list[AppendixRow]) -> tuple[KeyArea, ...]:
+    """Rows grouped by key area, in the register's order (key area number, then action id)."""
+    order: dict[str, list[AppendixRow]] = {}
+    for row in rows:  # reg.actions() is already sorted by key area number and id
+        order.setdefault(row.action.key_area, []).append(row)
+    return tuple(KeyArea(name, tuple(group)) for name, group in order.items())
+
+
+def _summary(key_areas: tuple[KeyArea, ...], vocab: StatusVocabulary, retired: tuple[Action, ...]) -> Summary:
+    rows = [r for ka in key_areas for r in ka.rows]
+    keys = [s.key for s in vocab]
+    used = {r.summary_key for r in rows}
+    keys += [k for k in (TO_CONFIRM, UNKNOWN) if k in used]
+    counts = {ka.name: {k: sum(1 for r in ka.rows if r.summary_key == k) for k in keys} for ka in key_areas}
+    totals = {k: sum(c[k] for c in counts.values()) for k in keys}
+    movement: dict[str, tuple[str, ...]] = {m: () for m in MOVEMENTS}
+    for r in rows:
+        movement[r.movement] = movement[r.movement] + (r.action.id,)
+    movement["retired"] = tuple(a.id for a in retired)
+    return Summary(
+        status_keys=tuple(keys), counts=counts, totals=totals, movement=movement,
+        awaiting=tuple(r for r in rows if r.movement == "awaiting"),
+        to_confirm=tuple(r for r in rows if r.movement == "to_confirm"), retired=retired)
+
+
+def _document_date(reg: Register) -> datetime:
+    """The time of the register's last batch: fixed by the data, so a rebuild gives the same file."""
+    log = reg.conn.execute("SELECT started_at FROM batches ORDER BY id DESC LIMIT 1").fetchone()
+    if log is None:
+        return datetime(2000, 1, 1)
+    stamp = datetime.fromisoformat(str(log[0]))
+    return stamp.replace(tzinfo=None)
+
+
+# ---- building the files --------------------------------------------------------------------------------
+
+FORMATS = ("xlsx", "pdf")
+
+
+@dataclass
+class AppendixResult:
+    """What ``build_appendix`` wrote, for the CLI and ``demo`` to show."""
+
+    cycle: str
+    files: list[Path] = field(default_factory=list)
+    pages: int | None = None           # pages of the PDF (None when no PDF was made)
+    notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # formats asked for and not written (CLI exits 3)
+    seconds: dict[str, float] = field(default_factory=dict)  # format -> seconds to build
+
+    @property
+    def xlsx(self) -> Path | None:
+        return next((p for p in self.files if p.suffix == ".xlsx"), None)
+
+    @property
+    def pdf(self) -> Path | None:
+        return next((p for p in self.files if p.suffix == ".pdf"), None)
+
+
+def file_stem(appendix: Appendix) -> str:
+    from .paths import slug
+
+    return f"appendix-{slug(appendix.cycle.label)}"
+
+
+def build_appendix(paths: PlanPaths, *, cycle: str | None = None, formats: tuple[str, ...] | list[str] = FORMATS,
+                   out: Path | None = None) -> AppendixResult:
+    """Write the committee appendix for ``cycle`` (default: open, else latest) as xlsx and/or PDF.
+
+    Files go to ``out`` (default ``<plan>/appendix/``) named ``appendix-<cycle slug>.xlsx/.pdf``. When
+    LibreOffice is missing the xlsx is still written and the result's notes say what to install.
+    """
+    from . import appendix_pdf, appendix_xlsx
+    from .errors import RendererMissing
+    from .safeio import plan_lock
+
+    wanted = _check_formats(formats)
+    with Register.open(paths) as reg:
+        appendix = build(reg, cycle)
+    folder = Path(out) if out is not None else paths.appendix
+    stem = file_stem(appendix)
+    result = AppendixResult(cycle=appendix.cycle.label)
+    _note_unsettled(appendix, result)
+    with plan_lock(paths.lock, "write the appendix"):
+        if "xlsx" in wanted:
+            started = time.perf_counter()
+            result.files.append(appendix_xlsx.write(appendix, folder / f"{stem}.xlsx"))
+            result.seconds["xlsx"] = round(time.perf_counter() - started, 3)
+        if "pdf" in wanted:
+            started = time.perf_counter()
+            try:
+                pdf, pages = appendix_pdf.write(appendix, folder / f"{stem}.pdf")
+            except RendererMissing as exc:
+                result.missing.append("pdf")
+                result.notes.append(f"PDF skipped: {exc.message} {exc.hint}".strip())
+            else:
+                result.files.append(pdf)
+                result.pages = pages
+                result.seconds["pdf"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _check_formats(formats: tuple[str, ...] | list[str]) -> list[str]:
+    wanted = [f.strip().lower() for f in formats if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise UsageProblem(f"Unknown appendix format: {', '.join(unknown) or '(none)'}.",
+                           hint="Use --format xlsx, --format pdf or --format xlsx,pdf.")
+    return list(dict.fromkeys(wanted))
+
+
+def _note_unsettled(appendix: Appendix, result: AppendixResult) -> None:
+    """Tell the coordinator, before the committee does, what the appendix prints as unknown."""
+    s = appendix.summary
+    if s.to_confirm:
+        ids = ", ".join(r.action.id for r in s.to_confirm)
+        result.notes.append(f"{len(s.to_confirm)} action(s) print with a status still to be confirmed: {ids}. "
+                            "Settle the flagged statuses, then print again.")
+    if s.awaiting:
+        result.notes.append(f"{len(s.awaiting)} action(s) print as \"Awaiting update\" (no return received).")
+
+
+__all__ = ["Appendix", "AppendixRow", "AppendixResult", "Column", "KeyArea", "Summary", "MOVEMENTS", "build",
+           "build_appendix", "choose_cycle", "classify", "fill", "load_settings", "file_stem"]

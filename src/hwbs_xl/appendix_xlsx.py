@@ -1,0 +1,629 @@
+"""The print-ready appendix workbook: a summary sheet, then Appendix A as the committee reads it.
+
+Neither Excel nor LibreOffice sizes rows written by a program, so every row's height is computed here from
+the column widths and the text (Arial metrics; LibreOffice prints Arial as the metric-identical Liberation
+Sans). A row that would be taller than a printed page (or than Excel's 409-point row limit) is split at a
+line break into continuation rows marked "(continued)": Calc cannot split one row across pages, and a row
+it cannot fit would be cut at the page edge. Joining an action's rows gives back its whole text.
+
+Every string goes through xlsxout.write_text (text stays text; return codes checked).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import safeio, xlsxout
+from .appendix import Appendix, AppendixRow, Column, fill
+
+# ---- measuring text ------------------------------------------------------------------------------------
+
+# Advance widths of Arial / Helvetica (1/1000 em) for ASCII 32..126; Liberation Sans has the same metrics.
+_ARIAL = [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556,
+          556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778,
+          722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278,
+          278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
+          556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584]
+_BOLD_FACTOR = 1.08   # Arial Bold is about 8% wider on average
+_SLACK = 1.02         # measure text a little wide: a row a line too tall is fine, one a line short cuts text
+PX_PER_CHAR = 7       # Excel's column unit: the width of "0" in the default font, in pixels
+ROW_LIMIT_PT = 409.0  # Excel's tallest row
+CELL_PAD_PT = 4.0     # space above and below the text inside a cell
+LINE_FACTOR = 1.17    # line height / font size, as Excel and LibreOffice lay out Arial
+
+
+def char_width(ch: str) -> int:
+    code = ord(ch)
+    if 32 <= code <= 126:
+        return _ARIAL[code - 32]
+    if code >= 0x2E80:  # CJK and other full-width scripts
+        return 1000
+    if ch in "\u00a0\u2009\u200a":
+        return 278
+    return 600
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` in points at ``size`` points."""
+    w = sum(char_width(c) for c in text) * size / 1000 * _SLACK
+    return w * _BOLD_FACTOR if bold else w
+
+
+def column_points(width_chars: float) -> float:
+    """A column's width in points, as Excel converts its character width (pixels = chars * 7 + 5)."""
+    return int(width_chars * PX_PER_CHAR + 5) * 0.75
+
+
+def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[tuple[int, int]]:
+    """Where a wrapped cell breaks its lines: (start, end) offsets into ``text``, one pair per line.
+
+    Greedy word wrap like Excel and LibreOffice; a word wider than the cell is broken inside it; every
+    "\\n" starts a new line. Joining the pieces with the whitespace between them gives back ``text``.
+    """
+    lines: list[tuple[int, int]] = []
+    usable = max(width_pt - 2 * 1.5, size)  # cell padding left and right
+    pos = 0
+    for para in text.split("\n"):
+        start = pos
+        end_para = pos + len(para)
+        if not para.strip():
+            lines.append((start, end_para))
+        else:
+            _wrap_paragraph(text, start, end_para, usable, size, bold, lines)
+        pos = end_para + 1
+    return lines or [(0, 0)]
+
+
+def _wrap_paragraph(text: str, start: int, end: int, usable: float, size: float, bold: bool,
+                    lines: list[tuple[int, int]]) -> None:
+    line_start = start
+    line_width = 0.0
+    i = start
+    space = text_width(" ", size, bold)
+    while i < end:
+        j = i
+        while j < end and text[j] == " ":
+            j += 1
+        k = j
+        while k < end and text[k] != " ":
+            k += 1
+        gap = (j - i) * space if i > line_start else 0.0
+        word = text_width(text[j:k], size, bold)
+        if line_width + gap + word <= usable or (line_width == 0.0 and word <= usable):
+            line_width += gap + word
+        elif word > usable:  # a word wider than the cell: break it by characters
+            if line_width > 0:
+                lines.append((line_start, i))
+                line_start, line_width = j, 0.0
+            for c in range(j, k):
+                cw = text_width(text[c], size, bold)
+                if line_width + cw > usable and line_width > 0:
+                    lines.append((line_start, c))
+                    line_start, line_width = c, 0.0
+                line_width += cw
+        else:
+            lines.append((line_start, i))
+            line_start, line_width = j, word
+        i = k
+    lines.append((line_start, end))
+
+
+def line_height(size: float) -> float:
+    return size * LINE_FACTOR
+
+
+def row_height(line_count: int, size: float) -> float:
+    return round(max(1, line_count) * line_height(size) + CELL_PAD_PT, 2)
+
+
+# ---- the table laid out for print ----------------------------------------------------------------------
+
+@dataclass
+class PrintRow:
+    """One worksheet row of the table: an action, or a continuation of the action above."""
+
+    row: AppendixRow
+    cells: list[str]
+    height: float
+    continued: bool = False
+
+
+@dataclass
+class TableLayout:
+    columns: tuple[Column, ...]
+    header_height: float
+    rows: list[PrintRow] = field(default_factory=list)
+    first_rows: dict[str, int] = field(default_factory=dict)  # key area -> index into rows
+    max_row_height: float = ROW_LIMIT_PT
+    scale: float = 1.0
+
+
+PAPER_PT = {"A4": (841.89, 595.28), "A3": (1190.55, 841.89)}
+PAPER_CODE = {"A4": 9, "A3": 8}  # Excel's paper size codes
+
+
+def page(appendix: Appendix) -> dict[str, Any]:
+    return dict(appendix.settings.get("page", {}))
+
+
+def paper(appendix: Appendix) -> str:
+    name = str(page(appendix).get("paper", "A4")).upper()
+    return name if name in PAPER_PT else "A4"
+
+
+def fit_scale(appendix: Appendix, widths_chars: list[float]) -> float:
+    """The scale "fit to one page wide" prints at (whole percent, as the spreadsheet programs round)."""
+    p = page(appendix)
+    width, _ = PAPER_PT[paper(appendix)]
+    printable = width - 72 * (float(p.get("margin_left_in", 0.4)) + float(p.get("margin_right_in", 0.4)))
+    total = sum(column_points(w) for w in widths_chars)
+    return min(1.0, math.floor(printable / total * 100) / 100) if total else 1.0
+
+
+def page_body_points(appendix: Appendix, scale: float) -> float:
+    """Sheet points one printed page holds between the margins (the header row included)."""
+    p = page(appendix)
+    _, height = PAPER_PT[paper(appendix)]
+    body = height - 72 * (float(p.get("margin_top_in", 0.75)) + float(p.get("margin_bottom_in", 0.7)))
+    return body / scale
+
+
+def cell_values(appendix: Appendix, row: AppendixRow) -> list[str]:
+    """The text of each column for one action (before splitting long text)."""
+    sep = str(appendix.settings.get("text", {}).get("lead_separator", "\n"))
+    out = []
+    for col in appendix.columns:
+        out.append({
+            "ref": lambda: row.action.id,
+            "key_area": lambda: row.action.key_area,
+            "activity": lambda: row.activity,
+            "lead": lambda: sep.join(row.leads),
+            "start": lambda: row.action.start.label if row.action.start else "",
+            "finish": lambda: row.finish.label if row.finish else "",
+            "status": lambda: row.status_text,
+            "progress": lambda: row.progress,
+            "history": lambda: row.history.get(col.cycle or "", ""),
+            "change": lambda: row.marker,
+        }.get(col.field, lambda: "")())
+    return [xlsxout.cell_text(v) for v in out]
+
+
+def layout(appendix: Appendix) -> TableLayout:
+    """Every row of the table with its height, long actions split into continuation rows."""
+    font = appendix.settings.get("font", {})
+    size = float(font.get("size", 9))
+    head_size = float(font.get("header_size", size))
+    widths = [c.width for c in appendix.columns]
+    points = [column_points(w) for w in widths]
+    header_lines = max(len(wrap(c.title, pt, head_size, bold=True)) for c, pt in zip(appendix.columns, points))
+    header_height = row_height(header_lines, head_size)
+    scale = fit_scale(appendix, widths)
+    room = page_body_points(appendix, scale) - header_height - 2 * line_height(size)  # keep a margin of safety
+    max_height = min(ROW_LIMIT_PT, room)
+    max_lines = max(1, int((max_height - CELL_PAD_PT) // line_height(size)))
+    out = TableLayout(appendix.columns, header_height, max_row_height=max_height, scale=scale)
+    marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
+    for ka in appendix.key_areas:
+        out.first_rows[ka.name] = len(out.rows)
+        for row in ka.rows:
+            out.rows.extend(_split(appendix, row, cell_values(appendix, row), points, size, max_lines, marker))
+    return out
+
+
+def _split(appendix: Appendix, row: AppendixRow, cells: list[str], points: list[float], size: float,
+           max_lines: int, marker: str) -> list[PrintRow]:
+    """One action as one row, or as several when its text is taller than a page."""
+    pieces = [wrap(text, pt, size) for text, pt in zip(cells, points)]
+    most = max(len(p) for p in pieces)
+    if most <= max_lines:
+        return [PrintRow(row, cells, row_height(most, size))]
+    out: list[PrintRow] = []
+    chunks = math.ceil(most / max_lines)
+    for n in range(chunks):
+        part: list[str] = []
+        for col, text, lines in zip(appendix.columns, cells, pieces):
+            if len(lines) <= max_lines:  # short cells print whole on the first row
+                part.append(text if n == 0 else "")
+                continue
+            chunk = lines[n * max_lines:(n + 1) * max_lines]
+            part.append(text[chunk[0][0]:chunk[-1][1]].strip() if chunk else "")
+        if n > 0:
+            for i, col in enumerate(appendix.columns):
+                if col.field == "activity":
+                    part[i] = marker
+        height = max(len(wrap(t, pt, size)) for t, pt in zip(part, points))
+        out.append(PrintRow(row, part, row_height(height, size), continued=n > 0))
+    return out
+
+
+# ---- writing the workbook ------------------------------------------------------------------------------
+
+TITLE_ROWS = 3  # "Appendix A", the plan title, the status line; the header row follows
+
+
+def write(appendix: Appendix, path: Path) -> Path:
+    """Write the print-ready appendix workbook to ``path`` (atomically). Returns ``path``."""
+    return safeio.atomic_write(Path(path), lambda tmp: write_workbook(appendix, tmp))
+
+
+def write_workbook(appendix: Appendix, target: Path) -> TableLayout:
+    """Write the workbook straight to ``target`` (callers make it atomic). Returns the table layout used."""
+    table = layout(appendix)
+    font = appendix.settings.get("font", {})
+    # The default font sets the column-width unit in both Excel and LibreOffice: make it the table's font,
+    # else LibreOffice measures widths with whatever it substitutes for Calibri and columns come out wider.
+    wb = xlsxout.new_workbook(str(target), default_format_properties={
+        "font_name": str(font.get("name", "Arial")), "font_size": 10}, default_row_height=17)
+    try:
+        styles = _Styles(wb, appendix)
+        _properties(wb, appendix)
+        write_summary(wb, appendix, styles)
+        _write_table(wb, appendix, styles, table)
+    finally:
+        wb.close()
+    return table
+
+
+def _properties(wb: Any, appendix: Appendix) -> None:
+    words = appendix.words()
+    text = appendix.settings.get("text", {})
+    created = appendix.document_date
+    wb.set_properties({
+        "title": fill(str(text.get("document_title", "{appendix}: {title}")), words),
+        "subject": f"{appendix.appendix_title}, {appendix.cycle.label}",
+        "author": appendix.plan_title,
+        "comments": fill(str(text.get("footer_left", "")), words),
+        "created": created if isinstance(created, datetime) else datetime(2000, 1, 1),
+    })
+    xlsxout.check(wb.set_custom_property("Register batch", str(appendix.batch)), "a document property")
+    xlsxout.check(wb.set_custom_property("Cycle", appendix.cycle.label), "a document property")
+
+
+class _Styles:
+    """The workbook's cell formats, made once (XlsxWriter needs one Format per combination)."""
+
+    def __init__(self, wb: Any, appendix: Appendix) -> None:
+        font = appendix.settings.get("font", {})
+        colours = appendix.settings.get("colours", {})
+        self.name = str(font.get("name", "Arial"))
+        self.size = float(font.get("size", 9))
+        self.colours = colours
+        base = {"font_name": self.name, "font_size": self.size, "text_wrap": True, "valign": "top",
+                "border": 1, "border_color": colours.get("border", "#7F7F7F")}
+        self.base = base
+        self.wb = wb
+        self.cell = wb.add_format(base)
+        self.key_area = wb.add_format({**base, "bg_color": colours.get("key_area_fill", "#F2F2F2"), "bold": True})
+        self.centre = wb.add_format({**base, "align": "center"})
+        self.header = wb.add_format({**base, "bold": True, "font_size": float(font.get("header_size", self.size)),
+                                     "bg_color": colours.get("header_fill", "#1F3864"),
+                                     "font_color": colours.get("header_font", "#FFFFFF"), "valign": "vcenter"})
+        self.changed = wb.add_format({**base, "bg_color": colours.get("changed_fill", "#FFF2CC"), "bold": True})
+        self.continued = wb.add_format({**base, "italic": True,
+                                        "font_color": colours.get("continued_font", "#595959")})
+        self.title = wb.add_format({"font_name": self.name, "bold": True,
+                                    "font_size": float(font.get("title_size", 16)),
+                                    "font_color": colours.get("section_font", "#1F3864")})
+        self.subtitle = wb.add_format({"font_name": self.name, "bold": True,
+                                       "font_size": float(font.get("subtitle_size", 12))})
+        self.note = wb.add_format({"font_name": self.name, "font_size": self.size, "italic": True})
+        self.section = wb.add_format({"font_name": self.name, "bold": True, "font_size": self.size + 2,
+                                      "font_color": colours.get("section_font", "#1F3864"), "bottom": 1})
+        self.plain = wb.add_format({"font_name": self.name, "font_size": self.size, "text_wrap": True,
+                                    "valign": "top"})
+        self.number = wb.add_format({**base, "align": "center"})
+        self.total = wb.add_format({**base, "bold": True, "align": "center", "top": 2})
+        self.total_label = wb.add_format({**base, "bold": True, "top": 2})
+        self._status: dict[str, Any] = {}
+        vocab = appendix.vocabulary
+        for s in vocab:
+            self._status[s.key] = wb.add_format({**base, "bg_color": s.fill, "font_color": s.font, "bold": True})
+        self._status["unknown"] = wb.add_format({**base, "bg_color": vocab.unknown_fill,
+                                                 "font_color": vocab.unknown_font, "bold": True})
+        self._status["to_confirm"] = wb.add_format({**base, "bg_color": vocab.unknown_fill,
+                                                    "font_color": vocab.unknown_font, "bold": True,
+                                                    "italic": True})
+
+    def status(self, key: str) -> Any:
+        return self._status.get(key, self._status["unknown"])
+
+    def status_fill(self, key: str, vocab: Any) -> tuple[str, str]:
+        s = vocab.by_key(key)
+        if s is not None:
+            return s.fill, s.font
+        return vocab.unknown_fill, vocab.unknown_font
+
+
+def header_footer(appendix: Appendix) -> tuple[str, str]:
+    """The page header and footer in Excel's codes (&L &C &R sections, &P page, &N pages)."""
+    text = appendix.settings.get("text", {})
+    words = {k: v.replace("&", "&&") for k, v in appendix.words().items()}
+    words.update({"page": "&P", "pages": "&N"})
+    font = appendix.settings.get("font", {})
+    name = str(font.get("name", "Arial"))
+
+    def section(code: str, key: str, bold: bool = False) -> str:
+        value = fill(str(text.get(key, "")), words)
+        style = f'&"{name},{"Bold" if bold else "Regular"}"&8'
+        return f"&{code}{style}{value}" if value else ""
+
+    header = section("L", "header_left", True) + section("C", "header_centre", True) + section("R", "header_right")
+    footer = section("L", "footer_left") + section("C", "footer_centre") + section("R", "footer_right")
+    if len(header) > 255:  # Excel's limit; the title is printed in full above the table anyway
+        header = section("L", "header_left", True) + section("R", "header_right")
+    return header, footer[:255] if len(footer) <= 255 else section("C", "footer_centre")
+
+
+def print_setup(ws: Any, appendix: Appendix, *, fit_width: bool = True) -> None:
+    """Landscape, paper from the template, margins, header and footer, one page wide."""
+    p = page(appendix)
+    ws.set_landscape()
+    ws.set_paper(PAPER_CODE[paper(appendix)])
+    ws.set_margins(left=float(p.get("margin_left_in", 0.4)), right=float(p.get("margin_right_in", 0.4)),
+                   top=float(p.get("margin_top_in", 0.75)), bottom=float(p.get("margin_bottom_in", 0.7)))
+    header, footer = header_footer(appendix)
+    ws.set_header(header, {"margin": float(p.get("header_margin_in", 0.3))})
+    ws.set_footer(footer, {"margin": float(p.get("footer_margin_in", 0.3))})
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+    ws.hide_gridlines(2)
+
+
+def _write_table(wb: Any, appendix: Appendix, styles: _Styles, table: TableLayout) -> None:
+    text = appendix.settings.get("text", {})
+    ws = wb.add_worksheet(str(text.get("table_sheet", "Appendix A"))[:31])
+    print_setup(ws, appendix)
+    for i, col in enumerate(table.columns):
+        xlsxout.check(ws.set_column(i, i, col.width), "a column width")
+    words = appendix.words()
+    xlsxout.write_text(ws, 0, 0, appendix.appendix_title, styles.title, what="the appendix title")
+    xlsxout.write_text(ws, 1, 0, appendix.plan_title, styles.subtitle, what="the plan title")
+    xlsxout.write_text(ws, 2, 0, fill(str(appendix.settings.get("summary", {}).get("built_from", "")), words),
+                       styles.note, what="the status line")
+    ws.set_row(0, 22)
+    ws.set_row(1, 18)
+    head = TITLE_ROWS
+    ws.set_row(head, table.header_height)
+    for i, col in enumerate(table.columns):
+        xlsxout.write_text(ws, head, i, col.title, styles.header, what=f"the header of column {i + 1}")
+    breaks = []
+    r = head
+    for n, pr in enumerate(table.rows):
+        r = head + 1 + n
+        if n in table.first_rows.values() and n > 0 and page(appendix).get("key_area_on_new_page", True):
+            breaks.append(r)
+        xlsxout.check(ws.set_row(r, pr.height), "a row height")
+        for i, (col, value) in enumerate(zip(table.columns, pr.cells)):
+            xlsxout.write_text(ws, r, i, value, _cell_style(styles, col, pr),
+                               what=f"{col.title} of action {pr.row.action.id}")
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    ws.repeat_rows(head)
+    ws.freeze_panes(head + 1, 0)
+    xlsxout.check(ws.autofilter(head, 0, max(r, head), len(table.columns) - 1), "the filter")
+    ws.activate()
+
+
+def _cell_style(styles: _Styles, col: Column, pr: PrintRow) -> Any:
+    if pr.continued and col.field == "activity":
+        return styles.continued
+    if col.field == "key_area":
+        return styles.key_area
+    if col.field == "status" and not pr.continued:
+        return styles.status(pr.row.summary_key)
+    if col.field == "change" and pr.row.changed and not pr.continued:
+        return styles.changed
+    if col.field in ("start", "finish"):
+        return styles.centre
+    return styles.cell
+
+
+# ---- the summary sheet ---------------------------------------------------------------------------------
+
+SUMMARY_WIDTHS = [30.0, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5]  # A..H
+
+
+class _Sheet:
+    """A cursor over the summary sheet: writes rows top to bottom, sizing each to its text."""
+
+    def __init__(self, ws: Any, styles: _Styles) -> None:
+        self.ws = ws
+        self.styles = styles
+        self.r = 0
+
+    def span_width(self, first: int, last: int) -> float:
+        return sum(column_points(w) for w in SUMMARY_WIDTHS[first:last + 1])
+
+    def put(self, cells: list[tuple[int, int, str, Any]], *, what: str, min_height: float = 0.0) -> None:
+        """One row: (first col, last col, text, format) per cell; merged when a cell spans columns."""
+        lines = 1
+        for first, last, value, fmt in cells:
+            if last > first:
+                xlsxout.check(self.ws.merge_range(self.r, first, self.r, last, "", fmt), what)
+            xlsxout.write_text(self.ws, self.r, first, value, fmt, what=what)
+            lines = max(lines, len(wrap(value, self.span_width(first, last), self.styles.size)))
+        xlsxout.check(self.ws.set_row(self.r, max(min_height, row_height(lines, self.styles.size))), what)
+        self.r += 1
+
+    def line(self, text: str, fmt: Any, *, height: float | None = None, what: str = "the summary") -> None:
+        xlsxout.write_text(self.ws, self.r, 0, text, fmt, what=what)
+        if height:
+            xlsxout.check(self.ws.set_row(self.r, height), what)
+        self.r += 1
+
+    def gap(self, height: float = 8.0) -> None:
+        xlsxout.check(self.ws.set_row(self.r, height), "a spacing row")
+        self.r += 1
+
+
+def write_summary(wb: Any, appendix: Appendix, styles: _Styles) -> None:
+    """The sheet before the table: counts by key area, a chart, movement, awaiting update, a legend."""
+    text = appendix.settings.get("text", {})
+    ws = wb.add_worksheet(str(text.get("summary_sheet", "Summary"))[:31])
+    print_setup(ws, appendix)
+    for i, w in enumerate(SUMMARY_WIDTHS):
+        xlsxout.check(ws.set_column(i, i, w), "a column width")
+    sheet = _Sheet(ws, styles)
+    sheet.line(appendix.appendix_title, styles.title, height=22)
+    sheet.line(appendix.plan_title, styles.subtitle, height=18)
+    sheet.line(appendix.text("heading", "summary"), styles.subtitle, height=18)
+    sheet.line(appendix.text("built_from", "summary"), styles.note)
+    sheet.gap()
+    table_top = _counts(sheet, appendix)
+    sheet.gap()
+    _chart(wb, sheet, appendix, table_top)
+    _movement(sheet, appendix)
+    _awaiting(sheet, appendix)
+    _legend(sheet, appendix)
+
+
+def _counts(sheet: _Sheet, appendix: Appendix) -> int:
+    """Status counts by key area with totals; returns the header row (the chart reads the cells)."""
+    s = appendix.summary
+    st = sheet.styles
+    sheet.line(appendix.text("counts_heading", "summary"), st.section, height=18)
+    top = sheet.r
+    heads = [(0, 0, appendix.text("col_key_area", "summary"), st.header)]
+    for i, key in enumerate(s.status_keys):
+        heads.append((i + 1, i + 1, appendix.short_label(key), st.status(key)))
+    heads.append((len(s.status_keys) + 1, len(s.status_keys) + 1, appendix.text("counts_total", "summary"), st.header))
+    sheet.put(heads, what="the summary header")
+    for name, counts in s.counts.items():
+        ws, r = sheet.ws, sheet.r
+        xlsxout.write_text(ws, r, 0, name, st.key_area, what="a key area name")
+        for i, key in enumerate(s.status_keys):
+            xlsxout.write_number(ws, r, i + 1, counts[key], st.number, what="a count")
+        xlsxout.write_number(ws, r, len(s.status_keys) + 1, sum(counts.values()), st.total, what="a count")
+        xlsxout.check(ws.set_row(r, row_height(1, st.size) + 2), "a row height")
+        sheet.r += 1
+    ws, r = sheet.ws, sheet.r
+    xlsxout.write_text(ws, r, 0, appendix.text("counts_total", "summary"), st.total_label, what="the total")
+    for i, key in enumerate(s.status_keys):
+        xlsxout.write_number(ws, r, i + 1, s.totals[key], st.total, what="a total")
+    xlsxout.write_number(ws, r, len(s.status_keys) + 1, sum(s.totals.values()), st.total, what="a total")
+    sheet.r += 1
+    return top
+
+
+def _chart(wb: Any, sheet: _Sheet, appendix: Appendix, top: int) -> None:
+    """A stacked bar per key area, one colour per status (the counts table above carries the numbers)."""
+    s = appendix.summary
+    areas = len(s.counts)
+    if not areas:
+        return
+    name = sheet.ws.get_name().replace("'", "''")
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+    for i, key in enumerate(s.status_keys):
+        fill_colour, font_colour = sheet.styles.status_fill(key, appendix.vocabulary)
+        chart.add_series({
+            "name": [sheet.ws.get_name(), top, i + 1],
+            "categories": f"='{name}'!$A${top + 2}:$A${top + 1 + areas}",
+            "values": f"='{name}'!${_col(i + 1)}${top + 2}:${_col(i + 1)}${top + 1 + areas}",
+            "fill": {"color": fill_colour},
+            "border": {"color": font_colour},
+            # label the non-zero segments only (a "0" label sits on the next colour's edge and confuses)
+            "data_labels": {"value": True, "font": {"color": font_colour, "size": 8},
+                            "custom": [{"delete": True} if c[key] == 0 else None for c in s.counts.values()]},
+            "gap": 60,
+        })
+    font = {"name": sheet.styles.name, "size": 9}
+    chart.set_title({"name": appendix.text("chart_title", "summary"), "name_font": {**font, "size": 11}})
+    chart.set_x_axis({"num_font": font, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      "min": 0})
+    chart.set_y_axis({"num_font": font, "reverse": True})
+    chart.set_legend({"position": "bottom", "font": font})
+    chart.set_size({"width": 760, "height": 70 + 46 * areas + 60})
+    xlsxout.check(sheet.ws.insert_chart(sheet.r, 0, chart, {"x_offset": 2, "y_offset": 4}), "the chart")
+    height_pt = (70 + 46 * areas + 60) * 0.75 + 12
+    rows = math.ceil(height_pt / 15)
+    for _ in range(rows):
+        sheet.gap(15)
+
+
+def _col(index: int) -> str:
+    from xlsxwriter.utility import xl_col_to_name
+
+    return str(xl_col_to_name(index))
+
+
+def _short_action(row_or_action: Any) -> str:
+    action = getattr(row_or_action, "action", row_or_action)
+    activity = getattr(row_or_action, "activity", action.activity)
+    words = activity.split()
+    title = " ".join(words[:14]) + (" …" if len(words) > 14 else "")
+    return f"{action.key_area}: {title}"
+
+
+def _movement(sheet: _Sheet, appendix: Appendix) -> None:
+    st = sheet.styles
+    s = appendix.summary
+    sheet.line(appendix.text("movement_heading", "summary"), st.section, height=18)
+    if appendix.previous is None:
+        sheet.line(appendix.text("movement_none", "summary"), st.note)
+        sheet.gap()
+        return
+    sheet.put([(0, 0, appendix.text("col_movement", "summary"), st.header),
+        (1, 1, appendix.text("col_count", "summary"), st.header),
+        (2, 7, appendix.text("col_actions", "summary"), st.header)], what="the movement header")
+    rows = {r.action.id: r for r in appendix.rows}
+    retired = {a.id: a for a in s.retired}
+    for key, ids in s.movement.items():
+        if not ids and key not in ("completed", "improved", "slipped", "new"):
+            continue
+        listed = "" if key in ("unchanged", "first_status") else "\n".join(
+            _short_action(rows.get(i) or retired[i]) for i in ids)
+        fmt = st.changed if key in ("completed", "improved", "new", "slipped", "closed") and ids else st.cell
+        sheet.put([(0, 0, appendix.movement_label(key), fmt), (1, 1, str(len(ids)), st.centre),
+                   (2, 7, listed, st.cell)], what=f"the movement row {key}")
+    sheet.gap()
+
+
+def _awaiting(sheet: _Sheet, appendix: Appendix) -> None:
+    st = sheet.styles
+    s = appendix.summary
+    sep = "; "
+    sheet.line(appendix.text("awaiting_heading", "summary"), st.section, height=18)
+    if not s.awaiting:
+        sheet.line(appendix.text("awaiting_none", "summary"), st.note)
+    else:
+        sheet.put([(0, 0, appendix.text("col_key_area", "summary"), st.header),
+                   (1, 4, appendix.text("col_activity", "summary"), st.header),
+                   (5, 7, appendix.text("col_lead", "summary"), st.header)], what="the awaiting header")
+        for r in s.awaiting:
+            sheet.put([(0, 0, r.action.key_area, st.key_area), (1, 4, r.activity, st.cell),
+                       (5, 7, sep.join(r.leads), st.cell)], what=f"awaiting update {r.action.id}")
+    sheet.gap()
+    if s.to_confirm:
+        sheet.line(appendix.text("to_confirm_heading", "summary"), st.section, height=18)
+        sheet.put([(0, 0, appendix.text("col_key_area", "summary"), st.header),
+                   (1, 3, appendix.text("col_activity", "summary"), st.header),
+                   (4, 5, appendix.text("col_status_given", "summary"), st.header),
+                   (6, 7, appendix.text("col_lead", "summary"), st.header)], what="the to-confirm header")
+        for r in s.to_confirm:
+            sheet.put([(0, 0, r.action.key_area, st.key_area), (1, 3, r.activity, st.cell),
+                       (4, 5, r.status_text, st.status("to_confirm")), (6, 7, sep.join(r.leads), st.cell)],
+                      what=f"status to confirm {r.action.id}")
+        sheet.gap()
+
+
+def _legend(sheet: _Sheet, appendix: Appendix) -> None:
+    st = sheet.styles
+    sheet.line(appendix.text("legend_heading", "summary"), st.section, height=18)
+    sheet.put([(0, 7, appendix.text("legend_status", "summary"), st.plain)], what="the legend")
+    for s in appendix.vocabulary:
+        sheet.put([(0, 2, s.label, st.status(s.key)), (3, 7, s.meaning, st.cell)], what="the legend")
+    unknown = str(appendix.settings.get("text", {}).get("awaiting_update", appendix.vocabulary.unknown_label))
+    sheet.put([(0, 2, unknown, st.status("unknown")),
+               (3, 7, appendix.text("awaiting_heading", "summary"), st.cell)], what="the legend")
+    if appendix.previous is not None:
+        example = fill(str(appendix.settings.get("movement", {}).get("markers", {}).get("improved", "")),
+                       {"was": appendix.short_label("delayed")})
+        sheet.put([(0, 2, example, st.changed), (3, 7, appendix.text("legend_change", "summary"), st.cell)],
+                  what="the legend")
+    marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
+    sheet.put([(0, 2, marker, st.continued), (3, 7, appendix.text("legend_continued", "summary"), st.cell)],
+              what="the legend")
