@@ -1,0 +1,1 @@
+"""Returns: read, validate and merge the workbooks leads send back, and keep the return register."""

@@ -1,0 +1,519 @@
+"""Decide what a returned file is from its bytes, and refuse dangerous or broken files before any parse.
+
+Order of checks (each one cheap, each one before the step it protects):
+
+1. Magic bytes: a zip (xlsx, xlsm, ods), an OLE container (xls, or an *encrypted* xlsx, which Excel
+   stores as OLE), or anything else (``file-not-spreadsheet``; the name's extension is never trusted).
+2. The zip directory: number of entries, declared unpacked size, compression ratio of big parts
+   (``file-suspicious-compression`` / ``file-too-large``), before a single part is unpacked.
+3. Every XML part is streamed once through expat with DTDs refused (``file-unsafe-xml``); worksheets are
+   measured on the way (rows holding values, cells, the span calamine would allocate), so a row bomb or a
+   far-away cell stops at the limit (``sheet-too-many-rows``, ``file-too-large``) instead of after a parse.
+4. The package itself: content types, the workbook part, Strict OOXML, macros, the 1904 date system; for
+   ODS its mimetype and encryption.
+
+Returns a ``Sniffed``; never raises on bad data.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import IO, Callable
+from xml.parsers import expat
+
+from ..findings import Finding
+from . import codes as _codes  # noqa: F401  (registers the finding codes)
+from . import limits
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+ODS_MIMETYPES = ("application/vnd.oasis.opendocument.spreadsheet",
+                 "application/vnd.oasis.opendocument.spreadsheet-template")
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+# What a file is, when it is not a spreadsheet, so the message can say so (never "old .xls").
+_OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"{\\rtf", "an RTF document"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+@dataclass
+class Sniffed:
+    """What the bytes are. ``kind`` is None when the file was refused (see ``findings``)."""
+
+    kind: str | None = None  # "xlsx", "xlsm", "xlsx-strict", "xls", "ods"
+    findings: list[Finding] = field(default_factory=list)
+    date1904: bool = False
+    macros: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return self.kind is None
+
+
+class _Refuse(Exception):
+    def __init__(self, code: str, message: str, **detail: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+def sniff(data: bytes, name: str) -> Sniffed:
+    """Classify ``data`` (the whole file) and run every pre-parse check. ``name`` is for messages only."""
+    try:
+        if data.startswith(ZIP_MAGICS):
+            return _sniff_zip(data, name)
+        if data.startswith(OLE_MAGIC):
+            return _sniff_ole(data, name)
+        raise _Refuse("file-not-spreadsheet", _not_spreadsheet_message(data, name))
+    except _Refuse as r:
+        return Sniffed(None, [Finding(r.code, r.message, file=name, detail=dict(r.detail))])
+
+
+# ---- not a spreadsheet -------------------------------------------------------------------------------
+
+def _not_spreadsheet_message(data: bytes, name: str) -> str:
+    return (f"{name} is not a spreadsheet: its content is {describe_bytes(data)}, whatever its name says. "
+            "Ask the lead to attach the workbook itself (the .xlsx file saved from Excel or LibreOffice).")
+
+
+def describe_bytes(data: bytes) -> str:
+    """A person's description of what some bytes are, from their first few bytes."""
+    if not data:
+        return "empty (0 bytes)"
+    for magic, what in _OTHER_MAGICS:
+        if data.startswith(magic):
+            return what
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]:
+        return "a web page (HTML), perhaps saved from a browser or an e-mail"
+    if head.startswith(b"<?xml"):
+        return "an XML file (perhaps 'XML Spreadsheet 2003', which hwbs-xl does not read)"
+    if re.match(rb"(from|received|return-path|mime-version|content-type|attachment)\b", head):
+        return "an e-mail message or attachment header, not the attachment itself"
+    try:
+        text = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return f"unrecognised binary data ({len(data):,} bytes)"
+    if "," in text or "\t" in text:
+        return "plain text (perhaps a CSV export, which loses the manifest)"
+    return "plain text"
+
+
+# ---- OLE containers: .xls, or encrypted OOXML -----------------------------------------------------------
+
+def _sniff_ole(data: bytes, name: str) -> Sniffed:
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+        streams = {"/".join(s) for s in ole.listdir()}
+    except Exception as exc:  # olefile raises its own and builtin errors on damaged containers
+        raise _Refuse("file-corrupt", f"{name} is a damaged Office file (its container cannot be read: "
+                      f"{_short(exc)}). Ask the lead to save it again and re-send it.", part="OLE container")
+    if {"EncryptionInfo", "EncryptedPackage"} <= streams:
+        raise _Refuse("file-encrypted", _encrypted_message(name, "Excel workbook (.xlsx)"), format="xlsx")
+    if "Workbook" in streams or "Book" in streams:
+        if _xls_encrypted(data):
+            raise _Refuse("file-encrypted", _encrypted_message(name, "Excel 97-2003 workbook (.xls)"), format="xls")
+        return Sniffed("xls")
+    what = "a Word document" if "WordDocument" in streams else (
+        "a PowerPoint presentation" if "PowerPoint Document" in streams else "an Office file that holds no workbook")
+    raise _Refuse("file-not-spreadsheet", f"{name} is not a spreadsheet: it is {what}. "
+                  "Ask the lead to attach the workbook itself (the .xlsx file).")
+
+
+def _xls_encrypted(data: bytes) -> bool:
+    import msoffcrypto
+
+    try:
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:  # msoffcrypto cannot tell: let the reader try, it reports what it finds
+        return False
+
+
+def _encrypted_message(name: str, fmt: str) -> str:
+    return (f"{name} is password-protected (an {fmt} with a password to open it), so it cannot be read. "
+            "Ask the lead to re-save it without 'Password to open' (Excel: File > Info > Protect Workbook > "
+            "Encrypt with Password, clear it; LibreOffice: Save As and untick 'Save with password') and send it again. "
+            "Sheet protection without a password to open is fine.")
+
+
+# ---- zip packages -------------------------------------------------------------------------------------
+
+def _sniff_zip(data: bytes, name: str) -> Sniffed:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _Refuse("file-corrupt", f"{name} is incomplete: the zip directory at the end of the file is missing "
+                      "(a cut-short download or a failed save). Ask the lead to send it again.",
+                      part="zip central directory") from None
+    except (ValueError, NotImplementedError, OSError) as exc:
+        raise _Refuse("file-corrupt", f"{name} is damaged: {_short(exc)}. Ask the lead to save it again and re-send it.",
+                      part="zip container") from None
+    with zf:
+        _check_directory(zf, name)
+        parts = {_norm(i.filename): i for i in zf.infolist()}
+        if "mimetype" in parts and "[Content_Types].xml" not in parts:
+            return _sniff_ods(zf, parts, name)
+        return _sniff_ooxml(zf, parts, name)
+
+
+def _check_directory(zf: zipfile.ZipFile, name: str) -> None:
+    infos = zf.infolist()
+    if len(infos) > limits.MAX_ZIP_ENTRIES:
+        raise _Refuse("file-suspicious-compression",
+                      f"{name} holds {len(infos):,} packed parts (limit {limits.MAX_ZIP_ENTRIES:,}); a workbook has a few dozen. "
+                      "It was not opened. If it is genuine, ask the lead to copy the update sheet into a fresh copy of the issued workbook.",
+                      limit="MAX_ZIP_ENTRIES", value=len(infos))
+    total = sum(i.file_size for i in infos)
+    if total > limits.MAX_UNPACKED_BYTES:
+        raise _Refuse("file-too-large",
+                      f"{name} would unpack to {total / limits.MB:,.0f} MB (limit {limits.MAX_UNPACKED_BYTES // limits.MB} MB). "
+                      "It was not opened. Ask the lead to send the issued workbook with only their updates typed in.",
+                      limit="MAX_UNPACKED_BYTES", value=total)
+    for i in infos:
+        if i.file_size > limits.RATIO_APPLIES_ABOVE and i.file_size > limits.MAX_PART_RATIO * max(i.compress_size, 1):
+            raise _Refuse("file-suspicious-compression",
+                          f"{name}: the part {_norm(i.filename)} packs {i.file_size / limits.MB:,.0f} MB into "
+                          f"{i.compress_size:,} bytes (more than {limits.MAX_PART_RATIO}:1, a zip-bomb pattern). It was not opened.",
+                          limit="MAX_PART_RATIO", part=_norm(i.filename), value=i.file_size)
+
+
+def _norm(part: str) -> str:
+    """Part names as the package means them (some producers write backslashes)."""
+    return part.replace("\\", "/").lstrip("/")
+
+
+def _sniff_ooxml(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> Sniffed:
+    if "[Content_Types].xml" not in parts:
+        raise _Refuse("file-corrupt", f"{name} is a zip file but not a complete workbook: the part "
+                      "[Content_Types].xml is missing. Ask the lead to save the workbook again from Excel or LibreOffice.",
+                      part="[Content_Types].xml")
+    _scan_all(zf, parts, name, worksheet=lambda p: "worksheets/" in p)
+    main = _main_part(zf, parts, name)
+    ctype = _content_type(zf, parts, main, name)
+    if "wordprocessingml" in ctype or "presentationml" in ctype:
+        what = "a Word document" if "wordprocessingml" in ctype else "a PowerPoint presentation"
+        raise _Refuse("file-not-spreadsheet", f"{name} is not a spreadsheet: it is {what}. "
+                      "Ask the lead to attach the workbook itself (the .xlsx file).")
+    if "sheet.binary" in ctype or main.endswith(".bin"):
+        raise _Refuse("file-format-xlsb", f"{name} is an Excel binary workbook (.xlsb), which hwbs-xl does not read. "
+                      "Ask the lead to open it and use File > Save As > 'Excel Workbook (.xlsx)', then send that.")
+    root_ns, date1904 = _workbook_facts(zf, parts[main], name, main)
+    macros = "macroenabled" in ctype.lower() or any(p.lower().endswith("vbaproject.bin") for p in parts)
+    if root_ns == STRICT_NS:
+        kind = "xlsx-strict"
+    else:
+        kind = "xlsm" if macros else "xlsx"
+    return Sniffed(kind, [], date1904=date1904, macros=macros)
+
+
+def _main_part(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> str:
+    """The workbook part, found through the package relationships (not assumed to be xl/workbook.xml)."""
+    rels = parts.get("_rels/.rels")
+    target = None
+    if rels is not None:
+        for el in _elements(_read(zf, rels, name), name, "_rels/.rels", "Relationship"):
+            if el.get("Type", "").endswith("/officeDocument"):
+                target = _norm(el.get("Target", ""))
+                break
+    if target is None and "xl/workbook.xml" in parts:
+        target = "xl/workbook.xml"
+    if target is None or target not in parts:
+        missing = target or "_rels/.rels (which names the workbook part)"
+        raise _Refuse("file-corrupt", f"{name} is a zip file but holds no workbook: the part {missing} is missing. "
+                      "Ask the lead to save the workbook again from Excel or LibreOffice and re-send it.", part=missing)
+    return target
+
+
+def _content_type(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], part: str, name: str) -> str:
+    defaults: dict[str, str] = {}
+    types = parts["[Content_Types].xml"]
+    for el in _elements(_read(zf, types, name), name, "[Content_Types].xml", "Override", "Default"):
+        if el.get("PartName") and _norm(el["PartName"]).lower() == part.lower():
+            return el.get("ContentType", "")
+        if el.get("Extension"):
+            defaults[el["Extension"].lower()] = el.get("ContentType", "")
+    return defaults.get(part.rsplit(".", 1)[-1].lower(), "")
+
+
+def _workbook_facts(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: str) -> tuple[str, bool]:
+    """(namespace of the workbook element, whether dates count from 1904); refuses too many sheets."""
+    facts = {"ns": "", "date1904": False, "sheets": 0}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        local = tag.rsplit("}", 1)[-1]
+        if not facts["ns"]:
+            facts["ns"] = tag.rsplit("}", 1)[0] if "}" in tag else ""
+        if local == "workbookPr":
+            facts["date1904"] = attrs.get("date1904", "").lower() in ("1", "true")
+        elif local == "sheet":
+            facts["sheets"] = int(facts["sheets"]) + 1
+
+    _parse(_read(zf, info, name), name, part, start, namespaces=True)
+    if int(facts["sheets"]) > limits.MAX_SHEETS:
+        raise _Refuse("file-too-large", f"{name} has {facts['sheets']:,} sheets (limit {limits.MAX_SHEETS}). It was not opened.",
+                      limit="MAX_SHEETS", value=facts["sheets"])
+    return str(facts["ns"]), bool(facts["date1904"])
+
+
+# ---- ODS ----------------------------------------------------------------------------------------------
+
+def _sniff_ods(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> Sniffed:
+    mimetype = _read(zf, parts["mimetype"], name)[:200].decode("ascii", "replace").strip()
+    if mimetype not in ODS_MIMETYPES:
+        kind = mimetype.rsplit(".", 1)[-1] if "opendocument" in mimetype else mimetype or "unknown"
+        raise _Refuse("file-not-spreadsheet", f"{name} is not a spreadsheet: it is an OpenDocument {kind} file. "
+                      "Ask the lead to attach the workbook itself.")
+    manifest = parts.get("META-INF/manifest.xml")
+    if manifest is not None and b"encryption-data" in _read(zf, manifest, name):
+        raise _Refuse("file-encrypted", _encrypted_message(name, "OpenDocument spreadsheet (.ods)"), format="ods")
+    if "content.xml" not in parts:
+        raise _Refuse("file-corrupt", f"{name} is an OpenDocument file without its content.xml part. "
+                      "Ask the lead to save it again and re-send it.", part="content.xml")
+    _scan_all(zf, parts, name, worksheet=lambda p: p == "content.xml", ods=True)
+    return Sniffed("ods", [])
+
+
+# ---- streaming every XML part -------------------------------------------------------------------------
+
+def _scan_all(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str,
+              worksheet: Callable[[str], bool], ods: bool = False) -> None:
+    """Stream every XML part once: refuse DTDs/entities, CRC errors, and measure worksheets."""
+    total_cells = 0
+    for part, info in parts.items():
+        if not part.lower().endswith(XML_SUFFIXES) or info.is_dir():
+            continue
+        if worksheet(part):
+            meter = _OdsMeter(name) if ods else _SheetMeter(name, part)
+            _parse_stream(zf, info, name, part, meter.start, meter.end)
+            total_cells += meter.value_cells
+            if total_cells > limits.MAX_CELLS:
+                raise _Refuse("file-too-large", f"{name} holds more than {limits.MAX_CELLS:,} filled cells. "
+                              "It was not read. Ask the lead to return the issued workbook with only their updates.",
+                              limit="MAX_CELLS", value=total_cells)
+        else:
+            _parse_stream(zf, info, name, part, None, None)
+
+
+class _SheetMeter:
+    """Counts a worksheet's rows and cells while it streams, and refuses at the limit (not after)."""
+
+    def __init__(self, name: str, part: str) -> None:
+        self.name, self.part = name, part
+        self.row = 0
+        self.col = 0
+        self.value_rows: set[int] = set()
+        self.value_cells = 0
+        self.elements = 0
+        self.min_row = self.min_col = 1 << 30
+        self.max_row = self.max_col = 0
+        self._cell: tuple[int, int] | None = None
+        self._cell_has_value = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        local = tag.rsplit(":", 1)[-1]
+        if local == "row":
+            self.row = _int(attrs.get("r"), self.row + 1)
+            self.col = 0
+            self._count()
+        elif local == "c":
+            ref = attrs.get("r")
+            row, col = _ref(ref) if ref else (self.row, self.col + 1)
+            self.row, self.col = row or self.row, col or self.col + 1
+            self._cell, self._cell_has_value = (self.row, self.col), attrs.get("t") == "inlineStr"
+            self._count()
+        elif local in ("v", "f", "is") and self._cell is not None:
+            self._cell_has_value = True
+
+    def end(self, tag: str) -> None:
+        if tag.rsplit(":", 1)[-1] == "c" and self._cell is not None:
+            if self._cell_has_value:
+                self._value(*self._cell)
+            self._cell = None
+
+    def _count(self) -> None:
+        self.elements += 1
+        if self.elements > 2 * limits.MAX_CELLS:
+            raise _Refuse("file-too-large", f"{self.name}: the sheet part {self.part} holds more than "
+                          f"{2 * limits.MAX_CELLS:,} rows and cells (formatted or filled). It was not read.",
+                          limit="MAX_CELLS", part=self.part, value=self.elements)
+
+    def _value(self, row: int, col: int) -> None:
+        self.value_cells += 1
+        self.value_rows.add(row)
+        if len(self.value_rows) > limits.MAX_ROWS:
+            raise _Refuse("sheet-too-many-rows", f"{self.name}: the sheet part {self.part} has more than "
+                          f"{limits.MAX_ROWS:,} filled rows (a return has one row per action). It was not read further.",
+                          limit="MAX_ROWS", part=self.part, value=len(self.value_rows))
+        self.min_row, self.max_row = min(self.min_row, row), max(self.max_row, row)
+        self.min_col, self.max_col = min(self.min_col, col), max(self.max_col, col)
+        _check_span(self.name, self.part, self.max_row - self.min_row + 1, self.max_col - self.min_col + 1)
+
+
+class _OdsMeter:
+    """The same for ODS content.xml, where rows and cells carry repeat counts (the "repeat bomb")."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.value_cells = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.row = 0  # 1-based index of the current row's first repetition
+        self.rows_rep = 1
+        self.col = 0
+        self.min_row = self.min_col = 1 << 40
+        self.max_row = self.max_col = 0
+        self.filled_rows = 0
+        self._row_counted = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        local = tag.rsplit(":", 1)[-1]
+        if local == "table":
+            self._reset()
+        elif local == "table-row":
+            self.row += self.rows_rep
+            self.rows_rep = _int(attrs.get("table:number-rows-repeated"), 1)
+            self.col = 0
+            self._row_counted = False
+        elif local in ("table-cell", "covered-table-cell"):
+            reps = _int(attrs.get("table:number-columns-repeated"), 1)
+            first = self.col + 1
+            self.col += reps
+            if "office:value-type" in attrs:
+                self._value(first, self.col, reps)
+
+    def end(self, tag: str) -> None:
+        return None
+
+    def _value(self, first_col: int, last_col: int, reps: int) -> None:
+        self.value_cells += reps * self.rows_rep
+        if self.value_cells > limits.MAX_CELLS:
+            raise _Refuse("file-too-large", f"{self.name} asks for more than {limits.MAX_CELLS:,} filled cells "
+                          "(counting repeated cells, an ODS 'repeat bomb' pattern). It was not read.",
+                          limit="MAX_CELLS", value=self.value_cells)
+        if not self._row_counted:
+            self._row_counted = True
+            self.filled_rows += self.rows_rep
+            if self.filled_rows > limits.MAX_ROWS:
+                raise _Refuse("sheet-too-many-rows", f"{self.name}: a sheet has more than {limits.MAX_ROWS:,} filled rows "
+                              "(counting repeated rows). It was not read further.", limit="MAX_ROWS", value=self.filled_rows)
+        self.min_row, self.max_row = min(self.min_row, self.row), max(self.max_row, self.row + self.rows_rep - 1)
+        self.min_col, self.max_col = min(self.min_col, first_col), max(self.max_col, last_col)
+        _check_span(self.name, "content.xml", self.max_row - self.min_row + 1, self.max_col - self.min_col + 1)
+
+
+def _check_span(name: str, part: str, rows: int, cols: int) -> None:
+    """A reader allocates the rectangle from the first to the last filled cell: refuse a far-away cell."""
+    if rows > limits.MAX_ROWS:
+        raise _Refuse("sheet-too-many-rows", f"{name}: a sheet ({part}) has filled cells {rows:,} rows apart "
+                      f"(limit {limits.MAX_ROWS:,}). It was not read further. Ask the lead to delete what they typed "
+                      "far below the table.", limit="MAX_ROWS", part=part, value=rows)
+    if rows * cols > limits.MAX_CELLS:
+        raise _Refuse("file-too-large", f"{name}: a sheet ({part}) spans {rows:,} rows by {cols:,} columns of cells "
+                      f"(limit {limits.MAX_CELLS:,} cells). It was not read. Ask the lead to delete what they typed far "
+                      "to the right of or below the table.", limit="MAX_CELLS", part=part, value=rows * cols)
+
+
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def _ref(ref: str) -> tuple[int, int]:
+    m = _REF.match(ref)
+    if not m:
+        return 0, 0
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return max(int(text), 1) if text else default
+    except ValueError:
+        return default
+
+
+def _parse_stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: str,
+                  start: Callable[[str, dict[str, str]], None] | None,
+                  end: Callable[[str], None] | None) -> None:
+    try:
+        with zf.open(info) as fh:
+            _parse(fh, name, part, start, end=end)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
+                      "Ask the lead to save the workbook again and re-send it (a cut-short download looks like this).",
+                      part=part) from None
+
+
+def _parse(source: bytes | IO[bytes], name: str, part: str,
+           start: Callable[[str, dict[str, str]], None] | None, *,
+           end: Callable[[str], None] | None = None, namespaces: bool = False) -> None:
+    """Stream XML through expat, refusing any DTD or entity declaration (billion laughs, external entities)."""
+    parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
+
+    def unsafe(*_: object) -> None:
+        raise _Refuse("file-unsafe-xml", f"{name}: the part {part} declares a DTD or entities, which a spreadsheet "
+                      "never needs (it is how XML 'billion laughs' and external-entity attacks work). The file was not "
+                      "parsed. Do not open it; ask the lead to send the workbook again.", part=part)
+
+    parser.StartDoctypeDeclHandler = unsafe
+    parser.EntityDeclHandler = unsafe
+    parser.ExternalEntityRefHandler = lambda *a: (unsafe(), 0)[1]
+    if start is not None:
+        parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    try:
+        if isinstance(source, bytes):
+            parser.Parse(source, True)
+        else:
+            while chunk := source.read(limits.STREAM_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} is not well-formed XML "
+                      f"({expat.ErrorString(exc.code)}, line {exc.lineno}). Ask the lead to save the workbook again "
+                      "and re-send it.", part=part) from None
+
+
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    part = _norm(info.filename)
+    try:
+        return zf.read(info)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError, zlib.error) as exc:
+        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}).",
+                      part=part) from None
+
+
+def _elements(xml: bytes, name: str, part: str, *local_names: str) -> list[dict[str, str]]:
+    """Attributes of every element with one of these local names (small package parts only)."""
+    found: list[dict[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rsplit("}", 1)[-1] in local_names:
+            found.append(attrs)
+
+    _parse(xml, name, part, start, namespaces=True)
+    return found
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
