@@ -432,3 +432,50 @@ def test_json_record_is_canonical(issued: leadbook.GenerateResult, plan_paths: P
     assert json.loads(text)["values"]
     m, values = mf.from_record(text)
     assert mf.to_record(m, values) == text
+
+
+# ---- an independent check of one workbook against the register (also used on the Barnet plan) ---------
+
+def check_against_register(path: Path, reg: Register, key: bytes) -> mf.Manifest:
+    """Every locked cell equals the register, every input cell is unlocked and empty, the manifest holds."""
+    vocab = vocabulary(reg.paths.root)
+    wb = openpyxl.load_workbook(path)
+    assert wb[mf.MANIFEST_SHEET].sheet_state == "veryHidden"
+    m = mf.from_cells([list(r) for r in wb[mf.MANIFEST_SHEET].iter_rows(values_only=True)])
+    assert mf.verify(m, key)
+    ws = wb[m.sheet]
+    assert ws.protection.sheet
+    for row in m.rows:
+        a = reg.action(row.action_id)
+        assert m.lead in a.leads and a.state == "active"
+        for field_key, letter in m.columns.items():
+            cell = ws[f"{letter}{row.row}"]
+            if field_key in leadbook.INPUT_FIELDS:
+                assert cell.protection.locked is False and cell.value is None, (row.action_id, field_key)
+                continue
+            assert cell.protection.locked, (row.action_id, field_key)
+            assert cell.data_type != "f"
+            if field_key.startswith(("status@", "progress@")):
+                name, cyc = field_key.split("@", 1)
+                u = reg.update(a.id, cyc)
+                if name == "progress":
+                    expected = u.progress if u else ""
+                elif u is None:
+                    expected = "(not in this cycle)"
+                else:
+                    status = vocab.by_key(u.status)
+                    expected = status.label if status else (u.status_raw or vocab.unknown_label)
+            elif field_key in leadbook.MONTH_FIELDS:
+                month = a.start if field_key == "start" else a.finish
+                expected = datetime(month.year, month.month, 1) if month else None
+            else:
+                expected = {"action_id": a.id, "key_area": a.key_area, "activity": a.activity,
+                            "leads": "; ".join(a.leads)}[field_key]
+            assert (cell.value or ("" if isinstance(expected, str) else None)) == expected, (row.action_id, field_key)
+    return m
+
+
+def test_every_workbook_matches_the_register(issued: leadbook.GenerateResult, plan_paths: PlanPaths) -> None:
+    with Register.open(plan_paths) as reg:
+        for w in issued.workbooks:
+            check_against_register(w.path, reg, mf.load_key(plan_paths))

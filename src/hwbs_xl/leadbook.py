@@ -254,6 +254,7 @@ def write_instructions(wb: Any, fmt: Formats, ctx: Context, lead: str, count: in
     ws.set_paper(ctx.layout.get("paper", 9))
     ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2)
+    ws.set_footer("&R" + ctx.layout["title"].get("print_footer", "Page &P of &N"))
     xlsxout.check(ws.set_column(0, 0, 34), "a column width")
     xlsxout.check(ws.set_column(1, 1, 100), "a column width")
     colour = ctx.layout["colours"]["title_font"]
