@@ -43,7 +43,7 @@ from .paths import PlanPaths, slug
 from .register import Register
 from .safeio import atomic_write, plan_lock
 
-__all__ = ["generate", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
+__all__ = ["generate", "open_and_issue", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
            "build_workbook", "status_list_source"]
 
 register_codes({
@@ -595,3 +595,13 @@ def _write_draft(paths: PlanPaths, ctx: Context, out_dir: Path, lead: str, email
     subject, body = render_template("email_issue.txt", {**_text_values(ctx, lead, count), "file": workbook.name},
                                     paths.root)
     return atomic_write(out_dir / "drafts" / (workbook.stem + ".eml"), build_eml(lead, email, subject, body, workbook))
+
+
+def open_and_issue(paths: PlanPaths, label: str, due: date, *, keep: Sequence[str] = (), drafts: bool = True,
+                   now: datetime | None = None, command: str) -> tuple[Any, GenerateResult]:
+    """Open the cycle ``label`` (due ``due``) and issue every lead's workbook, distribution list and drafts:
+    the two steps `demo` runs. Returns (CycleOpening, GenerateResult)."""
+    from .cycle import open_cycle
+
+    opening = open_cycle(paths, label, due, keep=keep, command=command)
+    return opening, generate(paths, drafts=drafts, now=now, command=command)
