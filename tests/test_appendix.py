@@ -39,7 +39,7 @@ PARAGRAPHS = [
 
 UNICODE_TEXT = ("Café sessions ran in Edgware and Colindale – 12 venues, £2.5k raised; “very helpful” said "
                 "residents.\nNext steps:\n• extend to Chipping Barnet\n• translate leaflets (Polski, Română, "
-                "中文, العربية)\n• review in Q3 – naïve estimates replaced with real counts.")
+                "Ελληνικά, Türkçe)\n• review in Q3 – naïve estimates replaced with real counts.")
 FORMULA_TEXT = "=SUM(A1:A9) is what the lead typed first; +44 20 8359 2000 is the helpline; @barnet posts weekly."
 
 

@@ -62,6 +62,12 @@ class AppendixRow:
     revised_finish: Month | None
 
     @property
+    def awaiting(self) -> bool:
+        """No return for this cycle: no update, or one with no status and no progress."""
+        u = self.update
+        return u is None or (u.status is None and not u.status_raw.strip() and not u.progress.strip())
+
+    @property
     def changed(self) -> bool:
         return self.movement in CHANGED
 
@@ -329,7 +335,7 @@ def _summary(key_areas: tuple[KeyArea, ...], vocab: StatusVocabulary, retired: t
     movement["retired"] = tuple(a.id for a in retired)
     return Summary(
         status_keys=tuple(keys), counts=counts, totals=totals, movement=movement,
-        awaiting=tuple(r for r in rows if r.movement == "awaiting"),
+        awaiting=tuple(r for r in rows if r.awaiting),
         to_confirm=tuple(r for r in rows if r.movement == "to_confirm"), retired=retired)
 
 

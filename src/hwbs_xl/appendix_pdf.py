@@ -98,13 +98,14 @@ def _pdf_date(moment: datetime) -> str:
 def _bookmarks(writer: Any, appendix: Appendix, pdf: bytes) -> None:
     """Summary, the table, and one bookmark per key area at the page where its first row prints."""
     starts = key_area_pages(appendix, pdf)
-    writer.add_outline_item(str(appendix.settings.get("text", {}).get("summary_sheet", "Summary")), 0)
+    writer.add_outline_item(title=str(appendix.settings.get("text", {}).get("summary_sheet", "Summary")),
+                            page_number=0)
     if not starts:
         return
     first = min(starts.values())
-    table = writer.add_outline_item(f"{appendix.appendix_title}: {appendix.cycle.label}", first)
+    table = writer.add_outline_item(title=f"{appendix.appendix_title}: {appendix.cycle.label}", page_number=first)
     for name, page in starts.items():
-        writer.add_outline_item(name, page, parent=table)
+        writer.add_outline_item(title=name, page_number=page, parent=table)
 
 
 def key_area_pages(appendix: Appendix, pdf: bytes) -> dict[str, int]:

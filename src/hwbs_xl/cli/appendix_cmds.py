@@ -1,7 +1,44 @@
-"""Commands of one stage of the cycle (see the module name)."""
+"""The committee appendix: `hwbs-xl appendix`."""
 
 from __future__ import annotations
 
-import click  # noqa: F401
+from pathlib import Path
 
-from . import Context, main  # noqa: F401
+import click
+
+from . import Context, main
+from ..errors import EXIT_CANNOT_FINISH
+
+
+@main.command()
+@click.option("--cycle", "cycle", metavar="LABEL",
+              help='The cycle to print, e.g. "April 2024" (default: the open cycle, else the latest).')
+@click.option("--format", "formats", default="xlsx,pdf", show_default=True, metavar="xlsx,pdf",
+              help="Which files to write: xlsx, pdf or both (comma-separated).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Folder for the files (default: the plan folder's appendix/).")
+@click.pass_obj
+def appendix(ctx: Context, cycle: str | None, formats: str, out: Path | None) -> None:
+    """Print Appendix A for the committee pack: a print-ready workbook and a PDF.
+
+    \b
+    The workbook starts with a summary (status counts by key area, a chart,
+    what moved since the previous cycle, the actions awaiting an update), then
+    the appendix table grouped by key area, ready to print: landscape, header
+    row on every page, page numbers, every word of every progress report shown.
+    The PDF (made with LibreOffice) adds bookmarks per key area and is tagged
+    for accessibility. Without LibreOffice the workbook is still written and
+    the command says what to install (exit code 3).
+    """
+    from ..appendix import build_appendix
+
+    result = build_appendix(ctx.paths, cycle=cycle, formats=formats.split(","), out=out)
+    click.echo(f"Appendix for {result.cycle}:")
+    for path in result.files:
+        extra = f" ({result.pages} pages)" if path.suffix == ".pdf" and result.pages else ""
+        click.echo(f"  wrote {path}{extra}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    if result.missing:
+        click.echo(f"Not written: {', '.join(result.missing)} (see the note above).", err=True)
+        click.get_current_context().exit(EXIT_CANNOT_FINISH)

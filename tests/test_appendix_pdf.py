@@ -1,0 +1,175 @@
+"""The committee PDF made by LibreOffice: read back with pdfplumber (layout, text) and pypdf (structure)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+from test_appendix import make_register
+
+from conftest import libreoffice_required
+from hwbs_xl import appendix as ap
+from hwbs_xl.paths import PlanPaths
+from hwbs_xl.planfolder import init_plan
+from hwbs_xl.register import Register
+from hwbs_xl.text import squash
+
+pytestmark = pytest.mark.libreoffice
+
+PROGRESS_HEAD = "Progress Report - What has been achieved, and what still needs to be achieved?"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, ap.AppendixResult, ap.Appendix]:
+    """One plan and one PDF for the whole module (LibreOffice takes seconds per run)."""
+    libreoffice_required()
+    paths = PlanPaths(tmp_path_factory.mktemp("pdf") / "plan")
+    reg, _ = init_plan(paths, "Test")
+    reg.close()
+    make_register(paths)
+    result = ap.build_appendix(paths)
+    with Register.open(paths) as reg:
+        model = ap.build(reg)
+    return paths, result, model
+
+
+def _pages(pdf: Path) -> list[str]:
+    with pdfplumber.open(pdf) as doc:
+        return [page.extract_text() or "" for page in doc.pages]
+
+
+def test_files_and_pages(built: Any) -> None:
+    paths, result, _ = built
+    assert result.files == [paths.appendix / "appendix-April-2024.xlsx", paths.appendix / "appendix-April-2024.pdf"]
+    reader = PdfReader(result.pdf)
+    assert result.pages == len(reader.pages) >= 4
+    for page in reader.pages:
+        assert float(page.mediabox.width) > float(page.mediabox.height)  # landscape
+        assert round(float(page.mediabox.width)) == 842  # A4
+
+
+def _header_band(page: Any) -> str | None:
+    """The text of the table header row on a page (None on a page without the table)."""
+    words = page.extract_words()
+    first = next((w for w in words if w["text"] == "HWBS"), None)
+    if first is None:
+        return None
+    bottom = min(e["top"] for e in page.horizontal_edges if e["top"] > first["bottom"])
+    return squash(page.crop((0, first["top"] - 2, page.width, bottom)).extract_text() or "")
+
+
+def test_every_page_numbered_and_every_table_page_has_the_header(built: Any) -> None:
+    _, result, model = built
+    with pdfplumber.open(result.pdf) as doc:
+        total = len(doc.pages)
+        bands = [_header_band(p) for p in doc.pages]
+        texts = [p.extract_text() or "" for p in doc.pages]
+    first_table = next(i for i, b in enumerate(bands) if b)
+    assert first_table >= 1  # the summary comes first
+    assert all(bands[first_table:])  # the header row repeats on every page of the table
+    for n, (text, band) in enumerate(zip(texts, bands), start=1):
+        assert f"Page {n} of {total}" in text
+        assert "Barnet Health & Wellbeing Strategy - Phase 2 Implementation Plan" in text  # page header
+        if band:
+            for col in model.columns:  # every heading's words, in the order they are printed
+                assert all(w in band.split() for w in col.title.split()), (n, col.title)
+
+
+def _column_text(pdf: Path, index: int) -> str:
+    """All text printed in table column ``index``, page after page (continuations follow their action).
+
+    Columns are found by the ruling lines that cross the header row, as a PDF reader would find them.
+    """
+    out = []
+    with pdfplumber.open(pdf) as doc:
+        for page in doc.pages:
+            words = page.extract_words()
+            first = next((w for w in words if w["text"] == "HWBS"), None)
+            if first is None:
+                continue
+            body_top = min(e["top"] for e in page.horizontal_edges if e["top"] > first["bottom"])
+            xs = sorted({round(e["x0"], 1) for e in page.vertical_edges
+                         if e["top"] <= first["top"] + 1 and e["bottom"] >= body_top - 1})
+            xs = [x for i, x in enumerate(xs) if i == 0 or x - xs[i - 1] > 2]
+            footer_top = max(w["top"] for w in words) - 1
+            box = (xs[index] - 0.5, body_top, xs[index + 1] + 0.5, footer_top)
+            out.append(page.within_bbox(box).extract_text() or "")  # whole characters only
+    return squash(" ".join(out))
+
+
+def test_full_progress_text_of_every_action_is_printed(built: Any) -> None:
+    _, result, model = built
+    printed = _column_text(result.pdf, 6)
+    for row in model.rows:
+        assert squash(row.progress) in printed, row.action.id
+    longest = max(model.rows, key=lambda r: len(r.progress))
+    assert len(longest.progress) > 6000  # a report longer than a page, continued, nothing cut
+
+
+def test_full_notes_text_is_printed(built: Any) -> None:
+    _, result, model = built
+    printed = _column_text(result.pdf, 7)
+    for row in model.rows:
+        assert squash(row.history["April 2023"]) in printed, row.action.id
+
+
+def test_continuation_rows_are_marked(built: Any) -> None:
+    _, result, _ = built
+    pages = _pages(result.pdf)
+    continued = [i for i, t in enumerate(pages) if "(continued)" in t and "HWBS" in t]
+    assert len(continued) >= 2
+
+
+def test_bookmarks_per_key_area(built: Any) -> None:
+    _, result, model = built
+    reader = PdfReader(result.pdf)
+    marks: dict[str, int] = {}
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                marks[item.title] = reader.get_destination_page_number(item)
+
+    walk(reader.outline)
+    assert marks["Summary"] == 0
+    pages = _pages(result.pdf)
+    for ka in model.key_areas:
+        page = marks[ka.name]
+        first_activity = " ".join(ka.rows[0].activity.split()[:3])  # the first line of its first row
+        assert first_activity in squash(pages[page]), ka.name
+        assert all(first_activity not in squash(t) for t in pages[1:page] if "HWBS" in t)
+    assert marks["Appendix A: April 2024"] == marks["Key Area 1"]
+
+
+def test_title_language_and_tags(built: Any) -> None:
+    _, result, model = built
+    reader = PdfReader(result.pdf)
+    root = reader.trailer["/Root"]
+    assert reader.metadata.title == ("Appendix A: Barnet Health & Wellbeing Strategy - Phase 2 Implementation Plan"
+                                     " - status as of April 2024")
+    assert root["/Lang"] == "en-GB"
+    assert bool(root["/MarkInfo"]["/Marked"]) and "/StructTreeRoot" in root  # tagged PDF
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    stamp = model.document_date.strftime("%Y%m%d%H%M%S")
+    assert reader.metadata["/CreationDate"].startswith(f"D:{stamp}")  # from the register, not the clock
+    assert f"register batch {model.batch}" in _pages(result.pdf)[0].replace("Built from r", "r")
+
+
+def test_same_register_same_pdf(built: Any, tmp_path: Path) -> None:
+    paths, result, _ = built
+    again = ap.build_appendix(paths, formats=("pdf",), out=tmp_path)
+    assert again.pdf is not None and again.pdf.read_bytes() == result.pdf.read_bytes()
+
+
+def test_summary_page_counts(built: Any) -> None:
+    _, result, model = built
+    first = squash(_pages(result.pdf)[0])
+    for name, counts in model.summary.counts.items():
+        numbers = " ".join(str(counts[k]) for k in model.summary.status_keys)
+        assert re.search(re.escape(name) + r" " + re.escape(numbers) + r" " + str(sum(counts.values())), first), name
