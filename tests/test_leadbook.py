@@ -479,3 +479,27 @@ def test_every_workbook_matches_the_register(issued: leadbook.GenerateResult, pl
     with Register.open(plan_paths) as reg:
         for w in issued.workbooks:
             check_against_register(w.path, reg, mf.load_key(plan_paths))
+
+
+def test_a_workbook_open_elsewhere_stops_the_run_before_anything_is_written(plan_paths: PlanPaths) -> None:
+    from hwbs_xl.errors import OutputLocked
+    from hwbs_xl.safeio import office_lock_file
+
+    first = issue(plan_paths)
+    target = workbook_for(first, "Public Health Strategist")
+    office_lock_file(target).write_text("someone,in,LibreOffice")
+    before = {w.path: w.path.read_bytes() for w in first.workbooks}
+    with Register.open(plan_paths) as reg:
+        fingerprint = reg.fingerprint()
+    with pytest.raises(OutputLocked):
+        leadbook.generate(plan_paths, now=datetime(2024, 10, 5, tzinfo=timezone.utc), command="test")
+    assert {p: p.read_bytes() for p in before} == before
+    with Register.open(plan_paths) as reg:
+        assert reg.fingerprint() == fingerprint
+
+
+def test_open_and_issue_runs_both_steps(plan_paths: PlanPaths) -> None:
+    build_plan(plan_paths)
+    opening, result = leadbook.open_and_issue(plan_paths, "October 2024", DUE, now=NOW, command="demo")
+    assert opening.cycle.label == result.cycle.label == "October 2024"
+    assert len(result.drafts) == len(result.workbooks) == 3

@@ -41,7 +41,7 @@ from .manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values
 from .model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
 from .paths import PlanPaths, slug
 from .register import Register
-from .safeio import atomic_write, plan_lock
+from .safeio import atomic_write, check_writable, plan_lock
 
 __all__ = ["generate", "open_and_issue", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
            "build_workbook", "status_list_source"]
@@ -540,6 +540,9 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
         issued: list[IssuedWorkbook] = []
         records: list[dict[str, Any]] = []
         with plan_lock(paths.lock, "write the lead workbooks"):
+            # Refuse before writing anything when one target is open in Excel or read-only.
+            for name in chosen:
+                check_writable(out_dir / names[name])
             for name in chosen:
                 data, manifest, values = build_workbook(ctx, name, groups[name], key)
                 path = atomic_write(out_dir / names[name], data)
@@ -554,10 +557,10 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
                        for w in issued]
             entries += _earlier_entries(reg, cyc, groups, {w.lead for w in issued}, contacts)
             dist = write_distribution(out_dir, entries, title=f"{ctx.plan_title}: workbooks for {cyc.label}", now=now)
-        summary = f"issued {len(issued)} lead workbook(s) for {cyc.label}"
-        with reg.batch("issue", command=command, files=[str(w.path) for w in issued], summary=summary) as b:
-            for rec in records:
-                b.put("issued", rec)
+            summary = f"issued {len(issued)} lead workbook(s) for {cyc.label}"
+            with reg.batch("issue", command=command, files=[str(w.path) for w in issued], summary=summary) as b:
+                for rec in records:
+                    b.put("issued", rec)
     return GenerateResult(cycle=cyc, out_dir=out_dir, workbooks=tuple(issued), distribution=dist,
                           drafts=tuple(w.draft for w in issued if w.draft), report=report,
                           batch_id=b.id if b.changes else None)
