@@ -503,3 +503,14 @@ def test_open_and_issue_runs_both_steps(plan_paths: PlanPaths) -> None:
     opening, result = leadbook.open_and_issue(plan_paths, "October 2024", DUE, now=NOW, command="demo")
     assert opening.cycle.label == result.cycle.label == "October 2024"
     assert len(result.drafts) == len(result.workbooks) == 3
+
+
+def test_a_sheet_name_excel_refuses_is_a_clear_error(plan_paths: PlanPaths) -> None:
+    from hwbs_xl.errors import InvalidData
+
+    own = plan_paths.templates / "workbook.toml"
+    own.write_text(own.read_text(encoding="utf-8").replace('update = "Update"', 'update = "Update [October]"'),
+                   encoding="utf-8")
+    with pytest.raises(InvalidData) as info:
+        issue(plan_paths)
+    assert "Update [October]" in str(info.value)

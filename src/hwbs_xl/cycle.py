@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from . import templates
 from .errors import NotFound, UsageProblem
 from .manifest import from_record
-from .model import Action, Cycle, Month, cycle_seq, key_area_number
+from .model import Action, Cycle, Month, StatusVocabulary, Update, cycle_seq, key_area_number
 from .paths import PlanPaths
 from .register import Register, action_row, cycle_row
 
@@ -62,7 +62,8 @@ def _members(reg: Register, cycle: str) -> set[str]:
     return ids
 
 
-def _retire_reason(a: Action, history: list, vocab, prev: Cycle | None, prev_members: set[str]) -> str | None:  # type: ignore[type-arg]
+def _retire_reason(a: Action, history: list[Update], vocab: StatusVocabulary, prev: Cycle | None,
+                   prev_members: set[str]) -> str | None:
     """Why the carry-forward rule retires an action, or None when it carries forward."""
     if history:
         latest = history[-1]
@@ -95,7 +96,7 @@ def open_cycle(paths: PlanPaths, label: str, due: date, *, report_date: date | N
         unknown = [k for k in keep if k not in actions]
         if unknown:
             raise NotFound(f"No action called {', '.join(unknown)}.", hint="Check the IDs with `hwbs-xl export`.")
-        history: dict[str, list] = {}  # type: ignore[type-arg]
+        history: dict[str, list[Update]] = {}
         for u in reg.updates():  # oldest cycle first, so the last one is the latest
             history.setdefault(u.action_id, []).append(u)
         prev_members = _members(reg, prev.label) if prev else set()
@@ -201,7 +202,8 @@ def add_action(paths: PlanPaths, *, key_area: str, activity: str, leads: str | I
     return action
 
 
-def _edit_action(paths: PlanPaths, action_id: str, command: str, summary: str, change) -> Action:  # type: ignore[no-untyped-def]
+def _edit_action(paths: PlanPaths, action_id: str, command: str, summary: str,
+                 change: Callable[[Action], Action]) -> Action:
     with Register.open(paths) as reg:
         before = reg.action(action_id.strip())
         after = change(before)

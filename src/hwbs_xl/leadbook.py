@@ -245,11 +245,22 @@ def _validation_text(ctx: Context, kind: str, values: dict[str, object]) -> dict
     return {k: fill(v, values) for k, v in spec.items()}
 
 
+def _add_sheet(wb: Any, name: str) -> Any:
+    """A worksheet named from the template; a name Excel refuses is the template's problem, said plainly."""
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    try:
+        return wb.add_worksheet(name)
+    except XlsxWriterException as exc:
+        raise InvalidData(f"workbook.toml: the sheet name {name!r} cannot be used: {exc}.",
+                          hint="Sheet names must be 1-31 characters without [ ] : * ? / \\ and all different.") from exc
+
+
 def write_instructions(wb: Any, fmt: Formats, ctx: Context, lead: str, count: int) -> str:
     """The Instructions sheet; returns the absolute reference of its status-label cells."""
     ins = ctx.instructions
     values = _text_values(ctx, lead, count)
-    ws = wb.add_worksheet(ctx.layout["sheets"]["instructions"])
+    ws = _add_sheet(wb, ctx.layout["sheets"]["instructions"])
     ws.set_landscape()
     ws.set_paper(ctx.layout.get("paper", 9))
     ws.fit_to_pages(1, 0)
@@ -277,7 +288,7 @@ def write_instructions(wb: Any, fmt: Formats, ctx: Context, lead: str, count: in
         paragraphs = [fill(p, values) for p in section.get("paragraphs", [])]
         for p in paragraphs:
             xlsxout.write_text(ws, row, 1, p, fmt.get(text_wrap=True), what="a paragraph")
-            ws.set_row(row, LINE_POINTS * wrapped_lines(p, 100) + 3)
+            xlsxout.check(ws.set_row(row, LINE_POINTS * wrapped_lines(p, 100) + 3), "a row height")
             row += 1
         if section.get("statuses"):
             table_ref, row = _status_table(ws, fmt, ctx, row)
@@ -298,7 +309,8 @@ def _status_table(ws: Any, fmt: Formats, ctx: Context, row: int) -> tuple[str, i
         xlsxout.write_text(ws, r, 0, s.label, fmt.get(bg_color=s.fill, font_color=s.font, text_wrap=True, bold=True,
                                                       **border), what="a status")
         xlsxout.write_text(ws, r, 1, s.meaning, fmt.get(text_wrap=True, **border), what="a status meaning")
-        ws.set_row(r, LINE_POINTS * max(wrapped_lines(s.label, 34), wrapped_lines(s.meaning, 100)) + 4)
+        lines = max(wrapped_lines(s.label, 34), wrapped_lines(s.meaning, 100))
+        xlsxout.check(ws.set_row(r, LINE_POINTS * lines + 4), "a row height")
     last = first + len(ctx.vocab.statuses) - 1
     sheet = ctx.layout["sheets"]["instructions"].replace("'", "''")
     return f"='{sheet}'!$A${first + 1}:$A${last + 1}", last + 1
@@ -310,7 +322,7 @@ def write_update_sheet(wb: Any, fmt: Formats, ctx: Context, lead: str, actions: 
     layout = ctx.layout
     cols = columns(layout, ctx.history)
     values = _text_values(ctx, lead, len(actions))
-    ws = wb.add_worksheet(layout["sheets"]["update"])
+    ws = _add_sheet(wb, layout["sheets"]["update"])
     ws.set_tab_color(layout["colours"]["band_update_fill"])
     _title_rows(ws, fmt, ctx, cols, values)
     head = HEADER_ROW - 1
@@ -320,7 +332,8 @@ def write_update_sheet(wb: Any, fmt: Formats, ctx: Context, lead: str, actions: 
     for i, c in enumerate(cols):
         xlsxout.write_text(ws, head, i, fill(c.heading, values), header_fmt, what="a column heading")
         xlsxout.check(ws.set_column(i, i, c.width), "a column width")
-    ws.set_row(head, LINE_POINTS * max(wrapped_lines(fill(c.heading, values), c.width) for c in cols) + 4)
+    lines = max(wrapped_lines(fill(c.heading, values), c.width) for c in cols)
+    xlsxout.check(ws.set_row(head, LINE_POINTS * lines + 4), "a row height")
     issued: dict[str, dict[str, str]] = {}
     for n, a in enumerate(actions):
         issued[a.id] = _action_row(ws, fmt, ctx, cols, head + 1 + n, a)
@@ -335,7 +348,7 @@ def _title_rows(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], val
     xlsxout.write_text(ws, 0, 0, fill(title["text"], values),
                        fmt.get(bold=True, font_size=14, font_color=colours["title_font"]), what="the title")
     xlsxout.write_text(ws, 1, 0, fill(title["subtitle"], values), fmt.get(bold=True), what="the subtitle")
-    ws.set_row(0, 20)
+    xlsxout.check(ws.set_row(0, 20), "a row height")
     bands = ctx.layout["bands"]
     for i, c in enumerate(cols):
         first_of_band = i == 0 or cols[i - 1].band != c.band
@@ -363,7 +376,7 @@ def _action_row(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], row
             xlsxout.write_text(ws, row, i, "", fmt.cell(False), what=f"{a.id} {c.key}")
         height = max(height, LINE_POINTS * wrapped_lines(values.get(c.key, ""), c.width) + 6)
     lo, hi = ctx.layout.get("row_height_min", 110), ctx.layout.get("row_height_max", 400)
-    ws.set_row(row, min(hi, max(lo, height)))
+    xlsxout.check(ws.set_row(row, min(hi, max(lo, height))), "a row height")
     return values
 
 
@@ -438,7 +451,8 @@ def write_manifest(wb: Any, m: Manifest) -> None:
     ws.very_hidden()
 
 
-def build_workbook(ctx: Context, lead: str, actions: Sequence[Action], key: bytes) -> tuple[bytes, Manifest, dict[str, dict[str, str]]]:
+def build_workbook(ctx: Context, lead: str, actions: Sequence[Action],
+                   key: bytes) -> tuple[bytes, Manifest, dict[str, dict[str, str]]]:
     """One lead's workbook as bytes, its signed manifest, and the issued values per action."""
     buf = io.BytesIO()
     wb = xlsxout.new_workbook(buf, in_memory=True)
