@@ -49,6 +49,7 @@ ROWS = {
     "id-changed": (ERROR, "An action ID cell was changed; the row was recognised by its other locked cells but not taken."),
     "rows-reordered": (INFO, "Rows were sorted, inserted or deleted; they were matched by action ID."),
     "row-not-updated": (INFO, "The lead left this action's update cells as issued."),
+    "return-empty": (WARNING, "The workbook came back with no update typed in; the lead is still outstanding."),
 }
 
 CHECKS = {
@@ -73,8 +74,6 @@ MERGING = {
     "return-older-ignored": (WARNING, "A newer return from the same lead was already merged; this older one was not."),
     "return-conflict": (WARNING, "Two leads returned different updates for the same action; left for the coordinator to settle."),
     "register-changed-since-issue": (WARNING, "The register's update changed after the workbook was issued; the lead's value was not applied over it."),
-    "update-merged": (INFO, "The action's update was taken into the register."),
-    "return-queried": (WARNING, "Part of the return was not taken; the lead was asked to fix it (see the please-fix note)."),
 }
 
 ALL = {**READING, **IDENTITY, **ROWS, **CHECKS, **MERGING}

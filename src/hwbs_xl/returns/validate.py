@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .. import templates
 from ..findings import ERROR, INFO, WARNING, Finding, Report
@@ -450,6 +450,10 @@ class _Checker:
                          "returned sheet, so nothing was taken for it. Ask the lead to restore the row (or send the "
                          "update for it another way).", sheet=sheet.name, action_id=mrow.action_id,
                          action_title=action.title if action else None)
+        if self.check.rows and not any(r.answered for r in self.check.rows):
+            self.add("return-empty", f"{self.name} came back with no update typed in for any of its "
+                     f"{len(self.check.rows)} action(s). Ask {manifest.lead} to fill in the yellow columns and send it "
+                     "again.", sheet=sheet.name)
         if moved:
             self.add("rows-reordered", "Rows were sorted, moved, inserted or deleted; each was matched by its action ID. "
                      "Nothing to do.", sheet=sheet.name)
@@ -670,12 +674,13 @@ def reports_dir(paths: PlanPaths, cycle: str | None) -> Path:
     return paths.reports / slug(cycle or "no-cycle")
 
 
-def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind: str = "validation") -> None:
-    """The JSON report and a 'please fix' note per lead (or file) with problems, under reports/<cycle>/."""
+def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind: str = "validation",
+                             payload: Callable[[], str] | None = None) -> None:
+    """The JSON report (``payload()``, default the validation result) and a 'please fix' note per lead (or
+    file) with problems, under reports/<cycle>/."""
     from ..safeio import atomic_write, write_text
 
     folder = reports_dir(paths, result.cycle)
-    result.report_file = atomic_write(folder / f"{kind}-report.json", result.to_json().encode("utf-8"))
     notes = []
     for check in result.checks:
         if check.problems:
@@ -683,6 +688,7 @@ def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind
             who = check.lead or Path(check.name).stem
             notes.append(write_text(folder / f"please-fix - {slug(who)}.txt", f"Subject: {subject}\n\n{body}"))
     result.notes = notes
+    result.report_file = atomic_write(folder / f"{kind}-report.json", (payload or result.to_json)().encode("utf-8"))
 
 
 def please_fix_text(paths: PlanPaths, check: ReturnCheck) -> tuple[str, str]:

@@ -1,0 +1,458 @@
+"""Merge validated returns into the register: all or nothing, evidence kept, conflicts left to a person.
+
+For each returned file, in the order the leads saved them (file modification time, then name):
+
+- The file is kept byte for byte in ``returns/evidence/<sha256><suffix>`` (the exact bytes that were
+  validated; never re-saved) and recorded in the ``returns`` table, whatever its fate.
+- The same file merged before: ``already-merged``, nothing changes.
+- Each usable row (no error on it, something typed) is a three-way merge of the value issued (empty: the
+  update columns are issued blank), the value returned, and the register's update now:
+    * no update yet -> taken;                     * the same as now -> nothing to do;
+    * now from an earlier return by the same lead -> replaced: the newer return supersedes, explicitly;
+    * now from another lead (a joint action) and different -> a CONFLICT: both kept side by side in a
+      flag for the coordinator to settle, the register's value stays (never last-writer-wins);
+    * now from anywhere else (a coordinator's edit, an import) -> ``register-changed-since-issue``:
+      shown and flagged, the register's value stays.
+- Everything is one register batch (``hwbs-xl undo`` reverses it). ``dry_run`` plans the same changes and
+  writes nothing at all.
+
+Safety: outputs are checked writable before any work (a master.xlsx open in LibreOffice or Excel, a
+read-only folder), the whole merge holds the plan lock (a second coordinator gets "another command is
+running"), and SQLite's rollback journal means a crash, kill -9 or full disk leaves the register as it
+was or fully merged. The master appendix workbook is regenerated after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import HwbsError, UsageProblem
+from ..findings import INFO, Finding, Report
+from ..model import Action
+from ..paths import PlanPaths
+from ..register import Register, now_iso
+from ..safeio import atomic_write, check_writable, clean_stale_temps, plan_lock
+from . import codes as _codes  # noqa: F401  (registers the finding codes)
+from .validate import (PlanFacts, ReturnCheck, RowUpdate, ValidationResult, check_file, expand_inputs,
+                       write_validation_reports)
+
+MERGED, QUERIED, REJECTED, SUPERSEDED = "merged", "queried", "rejected", "superseded"
+TAKEN_STATES = (MERGED, QUERIED)
+
+
+@dataclass
+class ActionChange:
+    """What merging one returned row does (or, in a dry run, would do) to one action's update."""
+
+    action_id: str
+    title: str
+    lead: str
+    file: str
+    kind: str  # new, replaced, same, conflict, register-changed
+    now: dict[str, Any] | None  # the register's update before (content), with "by"
+    returned: dict[str, Any]  # the lead's update (content)
+
+    def line(self) -> str:
+        what = {"new": "takes the update", "replaced": "replaces this lead's earlier update",
+                "same": "no change (the register already says this)",
+                "conflict": "CONFLICT with another lead's update: flagged, register unchanged",
+                "register-changed": "the register changed since issue: flagged, register unchanged"}[self.kind]
+        head = f"{self.action_id} ({self.title}) from {self.lead}: {what}"
+        if self.kind in ("conflict", "register-changed", "replaced") and self.now is not None:
+            return head + "\n" + side_by_side(self.now, self.returned, self.now.get("by") or "register", self.lead)
+        return head + "\n      " + describe(self.returned)
+
+
+@dataclass
+class FileOutcome:
+    check: ReturnCheck
+    state: str  # merged, queried, rejected, superseded, already-merged
+    evidence: Path | None = None
+    changes: list[ActionChange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def line(self) -> str:
+        c = self.check
+        taken = sum(1 for ch in self.changes if ch.kind in ("new", "replaced"))
+        flagged = sum(1 for ch in self.changes if ch.kind in ("conflict", "register-changed"))
+        who = f"{c.lead}" if c.lead else "identity unknown"
+        return f"{self.state.upper():14} {c.name} ({who}): {taken} update(s) taken, {flagged} flagged"
+
+
+@dataclass
+class MergeResult:
+    cycle: str | None
+    dry_run: bool
+    files: list[FileOutcome]
+    validation: ValidationResult
+    batch_id: int | None = None
+    master: Path | None = None
+    master_problem: str | None = None
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def report(self) -> Report:
+        return Report([*self.validation.report.findings, *(f for o in self.files for f in o.findings)])
+
+    @property
+    def changes(self) -> list[ActionChange]:
+        return [ch for o in self.files for ch in o.changes]
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def lines(self, *, details: bool = False) -> list[str]:
+        verb = "Would merge (dry run, nothing written)" if self.dry_run else "Merged"
+        taken = sum(1 for ch in self.changes if ch.kind in ("new", "replaced"))
+        flagged = sum(1 for ch in self.changes if ch.kind in ("conflict", "register-changed"))
+        out = [f"{verb}: {len(self.files)} returned file(s) for {self.cycle or 'no open cycle'}; "
+               f"{taken} action update(s) {'would be ' if self.dry_run else ''}taken, {flagged} flagged for you to settle."]
+        for o in self.files:
+            out.append(o.line())
+            out += ["  " + line for f in [*o.check.problems, *(f for f in o.findings if f.severity != INFO)]
+                    for line in f.line().splitlines()]
+        shown = self.changes if (details or self.dry_run) else [c for c in self.changes if c.kind in ("conflict", "register-changed")]
+        out += ["  " + line for ch in shown for line in ch.line().splitlines()]
+        problems = [o for o in self.files if o.check.problems]
+        if problems:
+            out.append(f"{sum(len(o.check.problems) for o in problems)} problem(s) in {len(problems)} file(s) stay "
+                       "with the leads: see the please-fix notes" + ("." if self.dry_run else
+                                                                       f" in {self.validation.notes[0].parent}."
+                                                                       if self.validation.notes else "."))
+        if self.batch_id:
+            out.append(f"Register batch {self.batch_id} (undo with: hwbs-xl undo {self.batch_id}).")
+        if self.master:
+            out.append(f"Master appendix workbook regenerated: {self.master}")
+        if self.master_problem:
+            out.append("The merge is saved, but the master appendix workbook was not regenerated: "
+                       f"{self.master_problem} (hwbs-xl merge on the same files regenerates it).")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cycle": self.cycle, "dry_run": self.dry_run, "batch": self.batch_id,
+                "master": str(self.master) if self.master else None, "files": [
+                    {"name": o.check.name, "sha256": o.check.sha256, "lead": o.check.lead, "state": o.state,
+                     "evidence": str(o.evidence) if o.evidence else None,
+                     "changes": [{"action_id": c.action_id, "kind": c.kind, "now": c.now, "returned": c.returned}
+                                 for c in o.changes],
+                     "findings": [f.to_dict() for f in [*o.check.findings, *o.findings]]} for o in self.files]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def describe(content: dict[str, Any]) -> str:
+    bits = [f"status: {content.get('status_raw') or '(none)'}"]
+    if content.get("revised_finish"):
+        bits.append(f"revised finish: {content['revised_finish']}")
+    progress = content.get("progress") or ""
+    bits.append("progress: " + (repr(progress[:70] + ("…" if len(progress) > 70 else "")) if progress else "(none)"))
+    if content.get("comment"):
+        bits.append(f"comment: {content['comment'][:40]!r}")
+    return "; ".join(bits)
+
+
+def side_by_side(left: dict[str, Any], right: dict[str, Any], left_name: str, right_name: str) -> str:
+    """The two versions of an update, field by field, for the coordinator to compare."""
+    rows = [("", left_name, right_name)]
+    for key, label in (("status_raw", "status"), ("revised_finish", "revised finish"), ("progress", "progress"),
+                       ("comment", "comment")):
+        a, b = str(left.get(key) or ""), str(right.get(key) or "")
+        if a or b:
+            mark = " " if a == b else "≠"
+            rows.append((f"{mark} {label}", _clip(a), _clip(b)))
+    return "\n".join(f"      {k:<18} {a:<48} | {b}" for k, a, b in rows)
+
+
+def _clip(text: str, width: int = 48) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
+# ---- merge ----------------------------------------------------------------------------------------------
+
+def merge(paths: PlanPaths, inputs: Sequence[Path], *, dry_run: bool = False, command: str,
+          sender: str | None = None, today: date | None = None) -> MergeResult:
+    """Validate and merge every returned file in ``inputs`` (files or folders) as one register batch."""
+    files = expand_inputs(inputs)
+    if not files:
+        raise UsageProblem("No returned files were found in " + ", ".join(str(p) for p in inputs) + ".",
+                           hint=f"Save the returned workbooks into {paths.inbox} (or name them) and run again.")
+    if dry_run:
+        with Register.open(paths) as reg:
+            return _run(paths, reg, files, dry_run=True, command=command, sender=sender, today=today)
+    preflight(paths)
+    with plan_lock(paths.lock, "merge returns"):
+        clean_stale_temps(paths.root)
+        with Register.open(paths) as reg:
+            result = _run(paths, reg, files, dry_run=False, command=command, sender=sender, today=today)
+        write_validation_reports(paths, result.validation, kind="merge", payload=result.to_json)
+        result.written += [p for p in [result.validation.report_file, *result.validation.notes] if p]
+        try:
+            result.master = regenerate_master(paths)
+        except HwbsError as exc:  # the merge is committed; say plainly what is left to do
+            result.master_problem = f"{exc.message} {exc.hint}".strip()
+    return result
+
+
+def preflight(paths: PlanPaths) -> None:
+    """Fail before any work when an output cannot be written (file open elsewhere, folder read-only)."""
+    for folder in (paths.evidence, paths.reports):
+        if not folder.exists() and os.access(folder.parent, os.W_OK):
+            folder.mkdir(parents=True, exist_ok=True)
+    for target in (paths.master, paths.register, paths.evidence / "probe", paths.reports / "probe"):
+        check_writable(target)
+
+
+def _run(paths: PlanPaths, reg: Register, files: list[Path], *, dry_run: bool, command: str,
+         sender: str | None, today: date | None) -> MergeResult:
+    facts = PlanFacts.load(paths, reg, today)
+    checks = [check_file(facts, p, sender=sender) for p in files]
+    validation = ValidationResult(facts.cycle.label if facts.cycle else None, checks)
+    planner = _Planner(reg, facts)
+    outcomes = planner.plan(checks)
+    result = MergeResult(validation.cycle, dry_run, outcomes, validation)
+    if dry_run:
+        return result
+    for o in outcomes:
+        o.evidence = keep_evidence(paths, o.check)
+    summary = _summary(outcomes, validation.cycle)
+    with reg.batch("merge", command=command, files=[str(p) for p in files], summary=summary) as b:
+        planner.apply(b, outcomes, paths)
+    result.batch_id = b.id if b.changes else None
+    return result
+
+
+def _summary(outcomes: list[FileOutcome], cycle: str | None) -> str:
+    taken = sum(1 for o in outcomes for ch in o.changes if ch.kind in ("new", "replaced"))
+    flagged = sum(1 for o in outcomes for ch in o.changes if ch.kind in ("conflict", "register-changed"))
+    return f"merged {len(outcomes)} return(s) for {cycle}: {taken} update(s), {flagged} flagged"
+
+
+def evidence_path(paths: PlanPaths, check: ReturnCheck) -> Path:
+    suffix = Path(check.name).suffix.lower()
+    suffix = suffix if suffix.isascii() and len(suffix) <= 6 and suffix[1:].isalnum() else ".bin"
+    return paths.evidence / f"{check.sha256}{suffix}"
+
+
+def keep_evidence(paths: PlanPaths, check: ReturnCheck) -> Path | None:
+    """Store the exact bytes that were validated, named by their SHA-256 (content-addressed, so a
+    second copy is never written, and a file left by a killed run is simply reused)."""
+    data = check.read.data
+    if not data:
+        return None  # refused before reading (too large, unreadable): nothing to keep
+    target = evidence_path(paths, check)
+    if target.is_file() and target.stat().st_size == len(data):
+        return target
+    return atomic_write(target, data)
+
+
+def regenerate_master(paths: PlanPaths) -> Path:
+    """Rebuild <plan>/master.xlsx from the register (the committee-appendix stage's writer)."""
+    from ..master import write_master
+
+    with Register.open(paths) as reg:
+        return write_master(reg)
+
+
+# ---- planning the three-way merge ----------------------------------------------------------------------
+
+class _Planner:
+    """Decides every change before anything is written, so a dry run and a real run agree exactly."""
+
+    def __init__(self, reg: Register, facts: PlanFacts) -> None:
+        self.reg, self.facts = reg, facts
+        self.cycle = facts.cycle.label if facts.cycle else None
+        self.returns = {r["sha256"]: dict(r) for r in reg.conn.execute("SELECT * FROM returns")}
+        rows = reg.conn.execute("SELECT * FROM updates WHERE cycle = ?", (self.cycle,)) if self.cycle else []
+        self.current: dict[str, dict[str, Any]] = {r["action_id"]: dict(r) for r in rows}
+        self.puts: list[tuple[str, dict[str, Any]]] = []
+        self.flags: list[dict[str, Any]] = []
+        self.superseded: dict[str, str] = {}  # sha -> by sha
+
+    def plan(self, checks: list[ReturnCheck]) -> list[FileOutcome]:
+        outcomes: list[FileOutcome] = []
+        seen: set[str] = set()
+        for check in sorted(checks, key=lambda c: (c.rejected, c.lead or "", c.mtime, c.name)):
+            if check.sha256 in seen or (check.sha256 in self.returns
+                                        and self.returns[check.sha256]["state"] != REJECTED):
+                outcomes.append(self._already(check))
+            elif check.rejected:
+                outcomes.append(self._rejected(check))
+            else:
+                outcomes.append(self._merge(check))
+            seen.add(check.sha256)
+        return outcomes
+
+    def _already(self, check: ReturnCheck) -> FileOutcome:
+        earlier = self.returns.get(check.sha256)
+        when = f" on {earlier['received_at']}" if earlier else " (the same file was given twice)"
+        f = Finding("already-merged", f"{check.name} was merged before{when}; nothing changed.", file=check.name)
+        return FileOutcome(check, "already-merged", findings=[f])
+
+    def _rejected(self, check: ReturnCheck) -> FileOutcome:
+        self._record_return(check, REJECTED, [])
+        return FileOutcome(check, REJECTED)
+
+    def _merge(self, check: ReturnCheck) -> FileOutcome:
+        outcome = FileOutcome(check, QUERIED if check.problems else MERGED)
+        newer = self._newer_merged(check)
+        if newer is not None:
+            outcome.state = SUPERSEDED
+            outcome.findings.append(Finding(
+                "return-older-ignored", f"{check.name} is older than {newer['original_name']}, which {check.lead} "
+                "returned and which was already merged; this older copy was not taken.", file=check.name))
+            self._record_return(check, SUPERSEDED, [])
+            return outcome
+        for earlier in self._earlier_taken(check):
+            self.superseded[earlier["sha256"]] = check.sha256
+            outcome.findings.append(Finding(
+                "return-superseded", f"{check.name} is a newer return from {check.lead}; it replaces "
+                f"{earlier['original_name']} (received {earlier['received_at']}) for the actions it answers.",
+                file=check.name, detail={"superseded": earlier["sha256"]}))
+        for row in check.usable_rows():
+            outcome.changes.append(self._row(check, row))
+        for ch in outcome.changes:
+            if ch.kind == "conflict":
+                outcome.findings.append(Finding(
+                    "return-conflict", f"Action {ch.action_id} was returned by {ch.now and ch.now.get('by')} and by "
+                    f"{ch.lead} with different updates. The register keeps the first for now, and the action is "
+                    "flagged for you to settle.", file=check.name, action_id=ch.action_id, action_title=ch.title,
+                    detail={"register": ch.now, "returned": ch.returned}))
+            elif ch.kind == "register-changed":
+                outcome.findings.append(Finding(
+                    "register-changed-since-issue", f"Action {ch.action_id}'s update in the register changed after the "
+                    f"workbook was issued ({ch.now and ch.now.get('by') or 'not from a return'}); {ch.lead}'s "
+                    "update was not applied over it and is flagged for you to settle.", file=check.name,
+                    action_id=ch.action_id, action_title=ch.title, detail={"register": ch.now, "returned": ch.returned}))
+        self._record_return(check, outcome.state, [ch.action_id for ch in outcome.changes])
+        return outcome
+
+    def _newer_merged(self, check: ReturnCheck) -> dict[str, Any] | None:
+        newer = [r for r in self._lead_returns(check) if _report(r).get("mtime", 0) > check.mtime]
+        return max(newer, key=lambda r: _report(r).get("mtime", 0)) if newer else None
+
+    def _earlier_taken(self, check: ReturnCheck) -> list[dict[str, Any]]:
+        return [r for r in self._lead_returns(check) if r["sha256"] not in self.superseded]
+
+    def _lead_returns(self, check: ReturnCheck) -> list[dict[str, Any]]:
+        return [r for r in self.returns.values() if r["lead"] == check.lead and r["cycle"] == check.cycle
+                and r["state"] in TAKEN_STATES and r["sha256"] != check.sha256]
+
+    def _row(self, check: ReturnCheck, row: RowUpdate) -> ActionChange:
+        assert check.lead is not None
+        returned = row.content()
+        cur = self.current.get(row.action_id)
+        now = _content(cur) if cur else None
+        kind = "new"
+        if cur is not None:
+            if _same(now, returned):
+                kind = "same"
+            elif cur.get("returned_by") == check.lead and self._from_return(cur):
+                kind = "replaced"
+            elif cur.get("returned_by") and self._from_return(cur):
+                kind = "conflict"
+            else:
+                kind = "register-changed"
+        change = ActionChange(row.action_id, row.title, check.lead, check.name, kind, now, returned)
+        if kind in ("new", "replaced"):
+            update = self._update_row(check, row)
+            self.current[row.action_id] = update
+            self.puts.append(("updates", update))
+        elif kind in ("conflict", "register-changed"):
+            self._flag(check, row, change, cur)
+        return change
+
+    def _from_return(self, cur: dict[str, Any]) -> bool:
+        sha = cur.get("source_sha256")
+        return bool(sha) and (sha in self.returns or any(sha == p[1].get("sha256") for p in self.puts if p[0] == "returns"))
+
+    def _update_row(self, check: ReturnCheck, row: RowUpdate) -> dict[str, Any]:
+        action: Action | None = self.facts.actions.get(row.action_id)
+        return {"action_id": row.action_id, "cycle": self.cycle, "status": row.status, "status_raw": row.status_raw,
+                "needs_review": int(row.needs_review), "progress": row.progress,
+                "revised_finish": row.revised_finish.iso if row.revised_finish else None, "comment": row.comment,
+                "activity_as_reported": action.activity if action else "",
+                "leads_as_reported": json.dumps(list(action.leads) if action else []),
+                "source_file": check.name, "source_sha256": check.sha256, "source_where": row.where,
+                "returned_by": check.lead, "recorded_at": None, "batch_id": None}
+
+    def _flag(self, check: ReturnCheck, row: RowUpdate, change: ActionChange, cur: dict[str, Any] | None) -> None:
+        now = change.now or {}
+        code = "return-conflict" if change.kind == "conflict" else "register-changed-since-issue"
+        message = (f"{row.action_id}: {now.get('by') or 'the register'} and {check.lead} gave different updates for "
+                   f"{self.cycle}; choose one (or combine them).")
+        self.flags.append({"action_id": row.action_id, "cycle": self.cycle, "field": "update", "code": code,
+                           "raw": json.dumps({"register": now, "returned": {**change.returned, "by": check.lead,
+                                                                          "file": check.name}}, ensure_ascii=False),
+                           "message": message, "candidates": json.dumps(
+                               [json.dumps(now, ensure_ascii=False),
+                                json.dumps({**change.returned, "by": check.lead}, ensure_ascii=False)],
+                               ensure_ascii=False)})
+        if cur is not None and not cur.get("needs_review"):
+            flagged = {**cur, "needs_review": 1}
+            self.current[row.action_id] = flagged
+            self.puts.append(("updates", flagged))
+
+    def _record_return(self, check: ReturnCheck, state: str, actions: list[str]) -> None:
+        report = {"mtime": check.mtime, "file": str(check.path), "actions": actions,
+                  "severity": Report(check.findings).by_severity(),
+                  "codes": sorted({f.code for f in check.findings if f.severity != INFO})}
+        row = {"sha256": check.sha256, "original_name": check.name, "stored_path": "", "received_at": None,
+               "cycle": check.cycle, "lead": check.lead, "state": state,
+               "report": json.dumps(report, ensure_ascii=False, sort_keys=True)}
+        self.puts.append(("returns", row))
+        if state in TAKEN_STATES and check.sha256 not in self.returns:
+            self.returns[check.sha256] = {**row, "received_at": "this merge"}  # a later file this run supersedes it
+
+    def apply(self, b: Any, outcomes: list[FileOutcome], paths: PlanPaths) -> None:
+        """Write the planned changes into batch ``b`` (the caller's transaction)."""
+        stamp = now_iso()
+        evidence = {o.check.sha256: o.evidence for o in outcomes if o.evidence}
+        for table, row in self.puts:
+            if table == "updates":
+                b.put("updates", {**row, "recorded_at": row["recorded_at"] or stamp, "batch_id": row["batch_id"] or b.id})
+            else:
+                stored = evidence.get(row["sha256"])
+                existing = b.get("returns", {"sha256": row["sha256"]})
+                b.put("returns", {**row, "stored_path": _relative(paths, stored) if stored else "",
+                                  "received_at": existing["received_at"] if existing else stamp})
+        for sha in self.superseded:
+            b.put("returns", {"sha256": sha, "state": SUPERSEDED})
+        for flag in self.flags:
+            b.put("flags", {"id": b.new_flag_id(), **flag})
+
+
+def _same(now: dict[str, Any] | None, returned: dict[str, Any]) -> bool:
+    return now is not None and all(now.get(k) == v for k, v in returned.items())
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    return {"status": row.get("status"), "status_raw": row.get("status_raw") or "", "progress": row.get("progress") or "",
+            "revised_finish": row.get("revised_finish"), "comment": row.get("comment") or "",
+            "by": row.get("returned_by")}
+
+
+def _report(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(row.get("report") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _relative(paths: PlanPaths, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(paths.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+__all__ = ["merge", "MergeResult", "FileOutcome", "ActionChange", "keep_evidence", "evidence_path", "preflight",
+           "regenerate_master", "side_by_side"]

@@ -1,0 +1,263 @@
+"""The return register for the open cycle: who was issued a workbook, who returned it, what became of it.
+
+Per lead: issued, returned, merged, queried, outstanding, overdue (outstanding after the cycle's due
+date). It doubles as the chase list, written as CSV and xlsx to ``<plan>/reports/<cycle>/``; with
+``drafts=True`` a reminder ``.eml`` (the issued workbook attached again) is written per outstanding lead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import templates, xlsxout
+from ..drafts import build_eml, fill, render_template
+from ..errors import UsageProblem
+from ..manifest import from_record
+from ..model import Cycle
+from ..paths import PlanPaths, slug
+from ..register import Register
+from ..safeio import atomic_write
+from .validate import reports_dir
+
+MERGED, QUERIED, REJECTED, OUTSTANDING = "merged", "queried", "rejected", "outstanding"
+
+
+@dataclass(frozen=True)
+class LeadReturn:
+    """One lead's position in the cycle."""
+
+    lead: str
+    email: str
+    actions: int
+    file: str  # the issued workbook (relative to the plan folder)
+    issued_at: str
+    received: int  # returned files, whatever their fate
+    last_received: str | None
+    state: str  # merged, queried, rejected (returned but unusable), outstanding
+    overdue: bool
+    updated: int  # actions with an update from this lead in the register
+
+    @property
+    def returned(self) -> bool:
+        return self.received > 0
+
+    @property
+    def merged(self) -> bool:
+        return self.state == MERGED
+
+    @property
+    def queried(self) -> bool:
+        return self.state == QUERIED
+
+    @property
+    def outstanding(self) -> bool:
+        return self.state in (OUTSTANDING, REJECTED)
+
+
+@dataclass
+class ReturnRegister:
+    cycle: Cycle
+    plan_title: str
+    leads: list[LeadReturn]
+    today: date
+    words: dict[str, str]
+    files: list[Path] = field(default_factory=list)
+    drafts: list[Path] = field(default_factory=list)
+
+    def count(self, what: str) -> int:
+        return sum(1 for r in self.leads if getattr(r, what))
+
+    @property
+    def outstanding(self) -> list[LeadReturn]:
+        return [r for r in self.leads if r.outstanding]
+
+    def lines(self) -> list[str]:
+        due = self.cycle.due_date.isoformat() if self.cycle.due_date else "no due date"
+        out = [f"Returns for {self.cycle.label} (due {due}): {len(self.leads)} issued, {self.count('returned')} "
+               f"returned, {self.count('merged')} merged, {self.count('queried')} queried, "
+               f"{self.count('outstanding')} outstanding, {self.count('overdue')} overdue."]
+        for r in sorted(self.leads, key=lambda r: (not r.overdue, not r.outstanding, r.lead.casefold())):
+            flag = f"  {self.words.get('overdue', 'OVERDUE')}" if r.overdue else ""
+            out.append(f"  {self.words.get(r.state, r.state):<40} {r.lead} ({r.actions} action(s), "
+                       f"{r.updated} updated){flag}")
+        if self.files:
+            out.append(f"Chase list: {', '.join(str(p) for p in self.files)}")
+        if self.drafts:
+            out.append(f"{len(self.drafts)} reminder draft(s) in {self.drafts[0].parent}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cycle": self.cycle.label, "due": self.cycle.due_date, "today": self.today,
+                "leads": [{**r.__dict__, "outstanding": r.outstanding} for r in self.leads],
+                "files": [str(p) for p in self.files], "drafts": [str(p) for p in self.drafts]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def status(paths: PlanPaths, *, drafts: bool = False, today: date | None = None, write: bool = True) -> ReturnRegister:
+    """The return register of the open cycle; writes the chase list (and reminder drafts) unless ``write=False``."""
+    today = today or date.today()
+    settings = templates.load_toml("returns.toml", paths.root)
+    with Register.open(paths) as reg:
+        cycle = reg.open_cycle()
+        if cycle is None:
+            raise UsageProblem("No cycle is open, so there is no return register.",
+                               hint='Open one first: hwbs-xl cycle open "October 2024" --due 2024-11-15')
+        plan = reg.plan()
+        leads = _positions(paths, reg, cycle, today)
+    result = ReturnRegister(cycle, plan.title if plan else "", leads, today, dict(settings.get("states", {})))
+    if write:
+        result.files = write_chase_list(paths, result, settings)
+        if drafts:
+            result.drafts = write_reminders(paths, result, settings)
+    return result
+
+
+def _positions(paths: PlanPaths, reg: Register, cycle: Cycle, today: date) -> list[LeadReturn]:
+    contacts = {k: str(v) for k, v in templates.load_toml("contacts.toml", paths.root).get("leads", {}).items()}
+    returns: dict[str, list[dict[str, Any]]] = {}
+    for row in reg.conn.execute("SELECT * FROM returns WHERE cycle = ? ORDER BY received_at", (cycle.label,)):
+        returns.setdefault(row["lead"], []).append(dict(row))
+    updated: dict[str, int] = {}
+    for u in reg.updates(cycle=cycle.label):
+        if u.source.returned_by:
+            updated[u.source.returned_by] = updated.get(u.source.returned_by, 0) + 1
+    overdue_now = cycle.due_date is not None and today > cycle.due_date
+    out = []
+    for row in reg.conn.execute("SELECT * FROM issued WHERE cycle = ? ORDER BY lead", (cycle.label,)):
+        lead = row["lead"]
+        manifest, _ = from_record(row["manifest"])
+        mine = returns.get(lead, [])
+        state = _state(mine)
+        out.append(LeadReturn(lead=lead, email=contacts.get(lead, ""), actions=len(manifest.rows), file=row["file"],
+                              issued_at=row["generated_at"], received=len(mine),
+                              last_received=mine[-1]["received_at"] if mine else None, state=state,
+                              overdue=overdue_now and state in (OUTSTANDING, REJECTED), updated=updated.get(lead, 0)))
+    return out
+
+
+def _state(returns: list[dict[str, Any]]) -> str:
+    """A lead's position from their returns: the latest usable return decides; only rejected ones count as none."""
+    taken = [r for r in returns if r["state"] in (MERGED, QUERIED, "superseded")]
+    current = [r for r in taken if r["state"] != "superseded"]
+    if current:
+        return current[-1]["state"]
+    if taken:
+        return MERGED
+    return REJECTED if returns else OUTSTANDING
+
+
+# ---- the chase list files -------------------------------------------------------------------------------
+
+def _cells(r: LeadReturn, words: dict[str, str]) -> dict[str, object]:
+    return {"lead": r.lead, "email": r.email, "actions": r.actions, "state": words.get(r.state, r.state),
+            "overdue": words.get("overdue", "OVERDUE") if r.overdue else words.get("not_overdue", ""),
+            "updated": r.updated, "last_received": _when(r.last_received), "file": Path(r.file).name}
+
+
+def _when(stamp: str | None) -> str:
+    """"2024-10-20T09:15:00+00:00" -> "20 Oct 2024 09:15" (as a coordinator reads it)."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return f"{moment.day} {moment:%b %Y %H:%M}"
+
+
+def write_chase_list(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, Any]) -> list[Path]:
+    spec = settings["chase_list"]
+    folder = reports_dir(paths, reg.cycle.label)
+    stem = spec.get("file_stem", "chase-list")
+    cols = spec["columns"]
+    rows = [_cells(r, reg.words) for r in _ordered(reg.leads)]
+    csv = atomic_write(folder / f"{stem}.csv", xlsxout.csv_bytes([c["heading"] for c in cols],
+                                                                  [[row[c["key"]] for c in cols] for row in rows]))
+    xlsx = atomic_write(folder / f"{stem}.xlsx", lambda tmp: _chase_xlsx(tmp, reg, settings, rows))
+    return [csv, xlsx]
+
+
+def _ordered(leads: list[LeadReturn]) -> list[LeadReturn]:
+    return sorted(leads, key=lambda r: (not r.overdue, not r.outstanding, r.lead.casefold()))
+
+
+def _title_values(reg: ReturnRegister) -> dict[str, object]:
+    due = reg.cycle.due_date
+    return {"plan_title": reg.plan_title, "cycle": reg.cycle.label, "today": f"{reg.today.day} {reg.today:%B %Y}",
+            "due": f"{due.day} {due:%B %Y}" if due else "no due date set"}
+
+
+def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], rows: list[dict[str, object]]) -> None:
+    spec, colours = settings["chase_list"], settings.get("colours", {})
+    cols = spec["columns"]
+    wb = xlsxout.new_workbook(str(target))
+    ws = wb.add_worksheet(spec.get("sheet", "Chase list")[:31])
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top", "text_wrap": True}
+    border = {"border": 1, "border_color": colours.get("border", "#A6A6A6")}
+    values = _title_values(reg)
+    xlsxout.write_text(ws, 0, 0, fill(spec["title"], values),
+                       wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": False,
+                                      "font_color": colours.get("title_font", "#1F3864")}), what="the title")
+    xlsxout.write_text(ws, 1, 0, fill(spec.get("subtitle", ""), values), wb.add_format({**base, "text_wrap": False}),
+                       what="the subtitle")
+    head = wb.add_format({**base, **border, "bold": True, "bg_color": colours.get("header_fill", "#1F3864"),
+                          "font_color": colours.get("header_font", "#FFFFFF")})
+    fills = {state: wb.add_format({**base, **border, "bg_color": colours.get(f"{state}_fill", "#FFFFFF")})
+             for state in ("merged", "queried", "outstanding", "overdue")}
+    widths = [float(c.get("width", 14)) for c in cols]
+    for i, c in enumerate(cols):
+        xlsxout.write_text(ws, 3, i, c["heading"], head, what="a heading")
+        xlsxout.check(ws.set_column(i, i, widths[i]), "a column width")
+    ws.set_row(3, _height([c["heading"] for c in cols], widths))
+    for n, (r, row) in enumerate(zip(_ordered(reg.leads), rows)):
+        fmt = fills["overdue" if r.overdue else "merged" if r.state == MERGED else
+                    "queried" if r.state == QUERIED else "outstanding"]
+        for i, c in enumerate(cols):
+            value = row[c["key"]]
+            if isinstance(value, int):
+                xlsxout.write_number(ws, 4 + n, i, value, fmt, what=c["key"])
+            else:
+                xlsxout.write_text(ws, 4 + n, i, value, fmt, what=c["key"])
+        ws.set_row(4 + n, _height([str(row[c["key"]]) for c in cols], widths))
+    xlsxout.check(ws.freeze_panes(4, 1), "the frozen header")
+    xlsxout.check(ws.autofilter(3, 0, 3 + max(len(rows), 1), len(cols) - 1), "the filter")
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    xlsxout.check(ws.repeat_rows(3), "the repeated header")
+    wb.close()
+
+
+def _height(texts: list[str], widths: list[float]) -> float:
+    """Row height (points) for wrapped text: the tallest cell decides (rows do not grow by themselves)."""
+    from ..leadbook import LINE_POINTS, wrapped_lines
+
+    return LINE_POINTS * max(wrapped_lines(t, w) for t, w in zip(texts, widths)) + 4
+
+
+def write_reminders(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, Any]) -> list[Path]:
+    """A reminder draft per outstanding lead, with the issued workbook attached again when it is still there."""
+    spec = settings["chase_list"]
+    folder = reports_dir(paths, reg.cycle.label) / spec.get("reminder_folder", "reminders")
+    coordinator = templates.plan_settings(paths.root).get("coordinator", {})
+    values = _title_values(reg)
+    out = []
+    for r in reg.outstanding:
+        workbook = paths.root / r.file
+        due_phrase = ("was due on " if r.overdue else "is due on ") + str(values["due"])
+        subject, body = render_template(spec.get("reminder_template", "email_reminder.txt"), {
+            **values, "lead": r.lead, "count": r.actions, "file": workbook.name, "due_phrase": due_phrase,
+            "coordinator_name": coordinator.get("name", ""), "coordinator_email": coordinator.get("email", "")},
+            paths.root)
+        eml = build_eml(r.lead, r.email, subject, body, workbook if workbook.is_file() else None)
+        out.append(atomic_write(folder / f"{slug(r.lead)}.eml", eml))
+    return out
+
+
+__all__ = ["status", "ReturnRegister", "LeadReturn", "write_chase_list", "write_reminders"]

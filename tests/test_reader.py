@@ -1,0 +1,221 @@
+"""The reader on hostile and broken files: each ends in its own finding, before any heavy work.
+
+Files are built here from a real workbook (an XlsxWriter baseline from the foreign corpus, or one the
+tool issued) by editing its bytes or zip parts, as an attacker, a bad download or another program would.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import time
+import zipfile
+from datetime import date, datetime, time as dtime
+from pathlib import Path
+
+import pytest
+
+from hwbs_xl.findings import CODES
+from hwbs_xl.model import Month
+from hwbs_xl.returns import limits
+from hwbs_xl.returns.reader import read_bytes, read_file, require_safe_xml
+from hwbs_xl.returns.values import month_of, serial_date
+
+FOREIGN = Path(__file__).resolve().parent / "data" / "foreign"
+BASELINE = FOREIGN / "gen_hwbs_template_xlsxwriter.xlsx"
+
+
+def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.code for f in result.findings]
+
+
+def rezip(source: Path, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None,
+          drop: tuple[str, ...] = ()) -> bytes:
+    """The workbook ``source`` with some zip parts replaced, added or removed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in drop:
+                continue
+            data = (replace or {}).get(info.filename, zin.read(info))
+            zout.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return out.getvalue()
+
+
+def part(source: Path, name: str) -> bytes:
+    with zipfile.ZipFile(source) as z:
+        return z.read(name)
+
+
+def test_openpyxl_parses_xml_without_entity_expansion() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML is True
+    require_safe_xml()
+
+
+def test_baseline_reads_exactly_with_structure() -> None:
+    r = read_file(BASELINE)
+    assert r.ok and r.findings == []
+    book = r.book
+    assert book is not None and book.format == "xlsx" and book.structure_checked
+    actions = book.sheet("Actions")
+    assert actions is not None and actions.protected is True
+    # XlsxWriter stored "\r\n" as _x000D_\n: decoded once, exactly.
+    values = [v for _, _, v in actions.cells()]
+    assert "Line one\r\nline two" in values
+    assert "=not a formula" in values  # literal text in a string cell stays text, not a formula
+    assert actions.formulas == {}
+    assert book.sheet("_meta") is not None and book.sheet("_meta").state == "hidden"  # type: ignore[union-attr]
+
+
+def test_name_is_never_trusted(tmp_path: Path) -> None:
+    text = tmp_path / "update.xlsx"
+    text.write_text("Action ID,Status\nKA1-01,Completed\n", encoding="utf-8")
+    r = read_file(text)
+    assert codes(r) == ["file-not-spreadsheet"]
+    assert "old .xls" not in r.findings[0].message and "CSV" in r.findings[0].message
+    renamed = tmp_path / "really-an-xlsx.xls"
+    renamed.write_bytes(BASELINE.read_bytes())
+    assert read_file(renamed).ok
+
+
+def test_empty_and_pdf_files_are_not_spreadsheets(tmp_path: Path) -> None:
+    assert codes(read_bytes(b"", "empty.xlsx")) == ["file-not-spreadsheet"]
+    r = read_bytes(b"%PDF-1.7\n...", "appendix.xlsx")
+    assert codes(r) == ["file-not-spreadsheet"] and "PDF" in r.findings[0].message
+
+
+def test_cut_short_download_is_corrupt_naming_the_part() -> None:
+    data = BASELINE.read_bytes()
+    r = read_bytes(data[: len(data) // 2], "half.xlsx")
+    assert codes(r) == ["file-corrupt"]
+    assert r.findings[0].detail["part"] == "zip central directory"
+    assert "BadZipFile" not in r.findings[0].message
+
+
+def test_damaged_part_is_corrupt_naming_it() -> None:
+    broken = part(BASELINE, "xl/worksheets/sheet1.xml")[:-40]  # not well-formed any more
+    r = read_bytes(rezip(BASELINE, replace={"xl/worksheets/sheet1.xml": broken}), "broken.xlsx")
+    assert codes(r) == ["file-corrupt"] and r.findings[0].detail["part"] == "xl/worksheets/sheet1.xml"
+
+
+def test_zip_without_workbook_is_corrupt() -> None:
+    r = read_bytes(rezip(BASELINE, drop=("xl/workbook.xml",)), "noworkbook.xlsx")
+    assert codes(r) == ["file-corrupt"] and "xl/workbook.xml" in r.findings[0].message
+
+
+@pytest.mark.parametrize("dtd", [
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>',
+    b'<?xml version="1.0"?><!DOCTYPE sst SYSTEM "file:///etc/passwd">',
+])
+def test_dtd_in_any_part_is_refused_before_parsing(dtd: bytes) -> None:
+    sst = part(BASELINE, "xl/sharedStrings.xml")
+    body = sst.split(b"?>", 1)[1]
+    r = read_bytes(rezip(BASELINE, replace={"xl/sharedStrings.xml": dtd + body}), "laughs.xlsx")
+    assert codes(r) == ["file-unsafe-xml"]
+    assert r.findings[0].detail["part"] == "xl/sharedStrings.xml"
+
+
+def test_high_compression_ratio_is_refused_from_the_directory() -> None:
+    zeros = b"0" * (40 * limits.MB)
+    r = read_bytes(rezip(BASELINE, add={"xl/media/zeros.bin": zeros}), "bomb.xlsx")
+    assert codes(r) == ["file-suspicious-compression"]
+    assert r.findings[0].detail["limit"] == "MAX_PART_RATIO"
+    assert "xl/media/zeros.bin" in r.findings[0].message
+
+
+def test_huge_unpacked_size_is_refused(tmp_path: Path) -> None:
+    r = read_bytes(rezip(BASELINE, add={f"xl/media/z{i}.bin": b"\0" * (30 * limits.MB) for i in range(4)}), "big.xlsx")
+    assert codes(r) == ["file-too-large"] and r.findings[0].detail["limit"] == "MAX_UNPACKED_BYTES"
+
+
+def test_too_many_entries_is_refused() -> None:
+    extra = {f"customXml/item{i}.txt": b"x" for i in range(limits.MAX_ZIP_ENTRIES + 10)}
+    r = read_bytes(rezip(BASELINE, add=extra), "entries.xlsx")
+    assert codes(r) == ["file-suspicious-compression"] and r.findings[0].detail["limit"] == "MAX_ZIP_ENTRIES"
+
+
+def test_file_over_the_size_limit_is_not_even_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.xlsx"
+    with open(big, "wb") as fh:
+        fh.truncate(limits.MAX_FILE_BYTES + 1)
+    r = read_file(big)
+    assert codes(r) == ["file-too-large"] and r.data == b""
+
+
+def _row_bomb(rows: int) -> bytes:
+    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i) for i in range(1, rows + 1))
+    return head + body + b"</sheetData></worksheet>"
+
+
+def test_row_bomb_is_stopped_while_streaming() -> None:
+    bomb = rezip(BASELINE, replace={"xl/worksheets/sheet1.xml": _row_bomb(1_000_000)})
+    assert len(bomb) < 8 * limits.MB  # small on disk; about 45 MB unpacked
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r = read_bytes(bomb, "rows.xlsx")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert codes(r) == ["sheet-too-many-rows"] and r.findings[0].detail["limit"] == "MAX_ROWS"
+    assert grown_mb < 200  # streamed: never the whole sheet in memory
+
+
+def test_one_far_away_cell_is_refused_before_a_reader_allocates_the_rectangle() -> None:
+    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+             b'<row r="9000"><c r="XFD9000"><v>2</v></c></row></sheetData></worksheet>')
+    r = read_bytes(rezip(BASELINE, replace={"xl/worksheets/sheet1.xml": sheet}), "far.xlsx")
+    assert codes(r) == ["file-too-large"] and r.findings[0].detail["limit"] == "MAX_CELLS"
+
+
+def test_broken_styles_still_give_the_values_degraded() -> None:
+    styles = part(BASELINE, "xl/styles.xml")
+    broken = styles.replace(b'<fill><patternFill patternType="gray125"/></fill>', b"<fill/>", 1)
+    assert broken != styles
+    r = read_bytes(rezip(BASELINE, replace={"xl/styles.xml": broken}), "styles.xlsx")
+    if r.ok and r.book and r.book.structure_checked:
+        pytest.skip("this openpyxl reads the patched styles; nothing degraded to check")
+    assert r.ok and codes(r) in (["file-styles-unreadable"], ["file-structure-unreadable"])
+    assert r.book is not None and r.book.structure_checked is False
+    assert "Line one\r\nline two" in [v for _, _, v in r.book.sheets[0].cells()]
+
+
+def test_every_reading_code_is_registered() -> None:
+    from hwbs_xl.returns.codes import READING
+
+    assert set(READING) <= set(CODES)
+
+
+# ---- dates ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, date1904, expected", [
+    (datetime(2025, 3, 31), False, Month(2025, 3)),
+    (date(2025, 3, 31), False, Month(2025, 3)),
+    (45747.0, False, Month(2025, 3)),           # 31 Mar 2025 as a General-format serial
+    (44285.0, True, Month(2025, 3)),            # the same day in the 1904 system (1,462 days fewer)
+    (dtime(0, 0), True, Month(1904, 1)),        # serial 0 in 1904 mode reads back as a time: it is 1 Jan 1904
+    ("31/03/2025", False, Month(2025, 3)),      # UK day-first, as the instructions show
+    ("2025-03-31", False, Month(2025, 3)),
+    ("Mar-25", False, Month(2025, 3)),
+    ("March 2025", False, Month(2025, 3)),
+    (None, False, None),
+    ("  ", False, None),
+])
+def test_dates_are_understood_in_every_form(value: object, date1904: bool, expected: Month | None) -> None:
+    assert month_of(value, date1904) == (expected, True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["1/6", "31/02/2025", "next spring", True, dtime(0, 0), 0.0])
+def test_dates_that_cannot_be_read_for_certain_are_not_guessed(value: object) -> None:
+    month, understood = month_of(value, False)  # type: ignore[arg-type]
+    assert (month, understood) == (None, False)
+
+
+def test_serials_around_excels_leap_year_bug() -> None:
+    assert serial_date(1, False) == date(1900, 1, 1)
+    assert serial_date(61, False) == date(1900, 3, 1)
+    assert serial_date(0, True) is None  # 0 means "no date" as a number; the 1904 case is handled as a time
+    assert serial_date(1, True) == date(1904, 1, 2)
