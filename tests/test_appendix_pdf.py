@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from hwbs_xl.text import squash
 
 pytestmark = pytest.mark.libreoffice
 
-PROGRESS_HEAD = "Progress Report - What has been achieved, and what still needs to be achieved?"
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, ap.Appen
     return paths, result, model
 
 
-def _pages(pdf: Path) -> list[str]:
+@functools.cache
+def _read(pdf: Path) -> dict[str, Any]:
+    """Everything the tests look at, from one pdfplumber pass (layout analysis is slow on a busy machine)."""
     with pdfplumber.open(pdf) as doc:
-        return [page.extract_text() or "" for page in doc.pages]
+        return {"texts": [page.extract_text() or "" for page in doc.pages],
+                "bands": [_header_band(page) for page in doc.pages],
+                "columns": {i: _column_text(doc, i) for i in (6, 7)}}
+
+
+def _pages(pdf: Path) -> list[str]:
+    return list(_read(pdf)["texts"])
 
 
 def test_files_and_pages(built: Any) -> None:
@@ -64,10 +72,8 @@ def _header_band(page: Any) -> str | None:
 
 def test_every_page_numbered_and_every_table_page_has_the_header(built: Any) -> None:
     _, result, model = built
-    with pdfplumber.open(result.pdf) as doc:
-        total = len(doc.pages)
-        bands = [_header_band(p) for p in doc.pages]
-        texts = [p.extract_text() or "" for p in doc.pages]
+    texts, bands = _read(result.pdf)["texts"], _read(result.pdf)["bands"]
+    total = len(texts)
     first_table = next(i for i, b in enumerate(bands) if b)
     assert first_table >= 1  # the summary comes first
     assert all(bands[first_table:])  # the header row repeats on every page of the table
@@ -79,31 +85,30 @@ def test_every_page_numbered_and_every_table_page_has_the_header(built: Any) -> 
                 assert all(w in band.split() for w in col.title.split()), (n, col.title)
 
 
-def _column_text(pdf: Path, index: int) -> str:
+def _column_text(doc: Any, index: int) -> str:
     """All text printed in table column ``index``, page after page (continuations follow their action).
 
     Columns are found by the ruling lines that cross the header row, as a PDF reader would find them.
     """
     out = []
-    with pdfplumber.open(pdf) as doc:
-        for page in doc.pages:
-            words = page.extract_words()
-            first = next((w for w in words if w["text"] == "HWBS"), None)
-            if first is None:
-                continue
-            body_top = min(e["top"] for e in page.horizontal_edges if e["top"] > first["bottom"])
-            xs = sorted({round(e["x0"], 1) for e in page.vertical_edges
-                         if e["top"] <= first["top"] + 1 and e["bottom"] >= body_top - 1})
-            xs = [x for i, x in enumerate(xs) if i == 0 or x - xs[i - 1] > 2]
-            footer_top = max(w["top"] for w in words) - 1
-            box = (xs[index] - 0.5, body_top, xs[index + 1] + 0.5, footer_top)
-            out.append(page.within_bbox(box).extract_text() or "")  # whole characters only
+    for page in doc.pages:
+        words = page.extract_words()
+        first = next((w for w in words if w["text"] == "HWBS"), None)
+        if first is None:
+            continue
+        body_top = min(e["top"] for e in page.horizontal_edges if e["top"] > first["bottom"])
+        xs = sorted({round(e["x0"], 1) for e in page.vertical_edges
+                     if e["top"] <= first["top"] + 1 and e["bottom"] >= body_top - 1})
+        xs = [x for i, x in enumerate(xs) if i == 0 or x - xs[i - 1] > 2]
+        footer_top = max(w["top"] for w in words) - 1
+        box = (xs[index] - 0.5, body_top, xs[index + 1] + 0.5, footer_top)
+        out.append(page.within_bbox(box).extract_text() or "")  # whole characters only
     return squash(" ".join(out))
 
 
 def test_full_progress_text_of_every_action_is_printed(built: Any) -> None:
     _, result, model = built
-    printed = _column_text(result.pdf, 6)
+    printed = _read(result.pdf)["columns"][6]
     for row in model.rows:
         assert squash(row.progress) in printed, row.action.id
     longest = max(model.rows, key=lambda r: len(r.progress))
@@ -112,7 +117,7 @@ def test_full_progress_text_of_every_action_is_printed(built: Any) -> None:
 
 def test_full_notes_text_is_printed(built: Any) -> None:
     _, result, model = built
-    printed = _column_text(result.pdf, 7)
+    printed = _read(result.pdf)["columns"][7]
     for row in model.rows:
         assert squash(row.history["April 2023"]) in printed, row.action.id
 

