@@ -7,8 +7,10 @@ Why a subprocess: the ``uno`` module exists only for the system Python (/usr/bin
 python3-uno), not for the Python that runs pytest. So this file is also a script: the functions below
 run ``/usr/bin/python3 lo_uno.py JOB.json RESULT.json``, which starts its own ``soffice`` with a throw-away
 profile, listening on a unique pipe, does the job, closes the document, terminates LibreOffice and waits
-for it. Robustness: the worker runs in its own process group with a time limit; on timeout (or any exit)
-the whole group is killed, so no soffice is left behind; the profile folder is always removed.
+for it. Robustness: the worker runs in its own process group with a time limit. On timeout it is asked to
+stop (it then closes LibreOffice and reaps it: it is a child subreaper, so soffice.bin is its child even
+after the launcher dies), and after a grace period the whole group is killed; the profile folder is
+always removed. So no soffice, running or zombie, is left behind.
 
 Values for lo_fill: ``str`` is stored as text exactly as given (line breaks included), ``int``/``float``
 as numbers, ``date``/``datetime`` as real dates (the cell gets a date format if it has none), ``None``
@@ -88,9 +90,13 @@ def _run(job: dict[str, Any], timeout: float = TIMEOUT) -> dict[str, Any]:
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            proc.communicate()
-            raise UnoFailed(f"LibreOffice did not finish within {timeout:g}s (killed)") from None
+            proc.terminate()  # the worker then closes LibreOffice itself and reaps it
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.communicate()
+            raise UnoFailed(f"LibreOffice did not finish within {timeout:g}s (stopped)") from None
         finally:
             _kill_group(proc.pid)  # anything the worker left behind in its group (normally nothing)
         if proc.returncode != 0 or not result_file.exists():
@@ -132,6 +138,8 @@ def lo_fill(src: Path, dest: Path, edits: dict[tuple[str, str], object], *, unpr
 def _worker(job_path: str, result_path: str) -> None:
     import uno  # noqa: F401  (only the system Python has it)
 
+    _become_subreaper()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on a polite stop
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     profile = tempfile.mkdtemp(prefix="hwbs-uno-profile-")
     pipe = f"hwbs_uno_{os.getpid()}_{int(time.time() * 1000)}"
@@ -139,6 +147,7 @@ def _worker(job_path: str, result_path: str) -> None:
         [job["soffice"], f"-env:UserInstallation=file://{profile}", "--headless", "--invisible", "--nologo",
          "--norestore", "--nolockcheck", "--nodefault", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HOME": profile})
+    desktop = None
     try:
         desktop = _connect(pipe, office)
         doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(job["src"]), "_blank", 0, _props(Hidden=True))
@@ -149,17 +158,51 @@ def _worker(job_path: str, result_path: str) -> None:
         finally:
             doc.close(True)
         Path(result_path).write_text(json.dumps(result), encoding="utf-8")
-        try:
-            desktop.terminate()
-        except Exception:  # LibreOffice drops the bridge while terminating: expected
-            pass
     finally:
+        # Ask LibreOffice to quit (also after a failure), wait for it, and kill it if it will not go.
+        if desktop is not None:
+            try:
+                desktop.terminate()
+            except Exception:  # LibreOffice drops the bridge while terminating: expected
+                pass
+        else:
+            office.terminate()  # never connected (stopped early, or failed to start): no reason to wait
         try:
-            office.wait(timeout=30)
+            office.wait(timeout=20)
         except subprocess.TimeoutExpired:
             office.kill()
             office.wait()
+        _kill_and_reap_children()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _become_subreaper() -> None:
+    """Orphans of LibreOffice's launcher (soffice.bin) become our children, so we can reap them: no zombies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER (Linux)
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_and_reap_children() -> None:
+    """Kill whatever children are left (orphaned soffice.bin included) and reap them all."""
+    me = f"\nPPid:\t{os.getpid()}\n"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and me in (proc / "status").read_text():
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                continue
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return  # no children left
+        time.sleep(0.05)
 
 
 def _props(**kwargs: Any) -> tuple[Any, ...]:

@@ -119,3 +119,32 @@ def test_a_workbook_filled_in_libreoffice_reads_back_exactly(uno: str, plan_path
     assert mf.verify(back, mf.load_key(plan_paths)) and back == m
     # LibreOffice has no "very hidden": it saves the manifest sheet as hidden (returns must not rely on it)
     assert wb[mf.MANIFEST_SHEET].sheet_state in ("hidden", "veryHidden")
+
+
+def _our_office_processes() -> list[str]:
+    """soffice processes started by lo_uno (their profile folder names them), still alive."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("State:"))
+        except (OSError, StopIteration):
+            continue
+        if "hwbs-uno-profile-" in cmd and "Z" not in state.split()[1]:
+            found.append(cmd)
+    return found
+
+
+def test_the_harness_fails_clearly_and_leaves_no_libreoffice_behind(uno: str, tmp_path: Path) -> None:
+    from lo_uno import UnoFailed, _run
+
+    with pytest.raises(UnoFailed):
+        lo_inspect(tmp_path / "missing.xlsx")
+    with pytest.raises(UnoFailed, match="did not finish"):
+        _run({"op": "inspect", "src": str(tmp_path / "missing.xlsx"), "cells": {}}, timeout=0.5)
+    import time
+
+    deadline = time.monotonic() + 10
+    while _our_office_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _our_office_processes() == []
