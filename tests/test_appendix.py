@@ -99,7 +99,7 @@ PLAN_2024 = {
     "KA2-04": ("on_target", "on_target"),       # very long progress text
     "KA2-05": ("on_target", "on_target"),       # unicode and line breaks
     "KA3-01": ("delayed", "delayed"),
-    "KA3-02": (None, "on_target"),              # new in April 2024 (no April 2023 update)
+    "KA3-02": (None, "?target date"),           # new in April 2024, its status to be confirmed
     "KA3-03": ("on_target", "?"),               # status cell left empty: to be confirmed
     "KA1-06": (None, "on_target"),              # new, text starting with "="
 }
@@ -189,7 +189,10 @@ def test_movement_matches_the_register(plan: PlanPaths) -> None:
     assert "Progress text same as April 2023" in rows["KA1-02"].marker
     assert rows["KA2-01"].status_text == "by target date" and rows["KA2-01"].status is None
     assert rows["KA2-02"].status_text == "Awaiting update"
-    assert rows["KA3-03"].status_text == "Awaiting update"  # empty status cell: nothing to spell out
+    assert rows["KA3-03"].status_text == "Status not given"  # progress came back, the status cell empty
+    assert rows["KA3-02"].marker == "New\nStatus to be confirmed" and rows["KA3-02"].status_text == "target date"
+    assert [r.action.id for r in a.summary.to_confirm] == ["KA2-01", "KA3-02", "KA3-03"]
+    assert [r.action.id for r in a.summary.awaiting] == ["KA2-02"]
 
 
 def test_counts_by_key_area_match_the_register(plan: PlanPaths) -> None:
@@ -206,7 +209,8 @@ def test_counts_by_key_area_match_the_register(plan: PlanPaths) -> None:
                     expected += got == key
                 assert a.summary.counts[ka.name][key] == expected, (ka.name, key)
     assert sum(a.summary.totals.values()) == 13
-    assert a.summary.totals["on_target"] == 6 and a.summary.totals["unknown"] == 1
+    assert a.summary.totals["on_target"] == 5 and a.summary.totals["unknown"] == 1
+    assert a.summary.totals["to_confirm"] == 3
 
 
 def test_earlier_cycle_shows_its_own_history(plan: PlanPaths) -> None:

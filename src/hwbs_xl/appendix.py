@@ -4,8 +4,9 @@ The workbook (appendix_xlsx), the PDF (appendix_pdf) and the master workbook (ma
 the ``Appendix`` built here, so what the committee reads, what the summary counts and what the tests check
 come from one place. Nothing here writes files or imports heavy libraries.
 
-Which actions a cycle's appendix lists: every action with an update in that cycle; for the latest cycle
-also every active action without one (printed as "Awaiting update", as councils do).
+Which actions a cycle's appendix lists: every action with an update in that cycle; for an open cycle
+(returns still coming in) also every active action without one, printed as "Awaiting update" as councils
+do. A closed cycle (for example one imported from a past paper) lists exactly what was reported.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class AppendixRow:
     progress: str
     history: dict[str, str]  # cycle label -> progress reported then
     movement: str          # one of MOVEMENTS (never "retired": retired actions are not rows)
+    state: str             # "known", "to_confirm" or "unknown" (see status_state)
     previous_status: Status | None
     marker: str            # the change column's text
     finish: Month | None
@@ -64,8 +66,7 @@ class AppendixRow:
     @property
     def awaiting(self) -> bool:
         """No return for this cycle: no update, or one with no status and no progress."""
-        u = self.update
-        return u is None or (u.status is None and not u.status_raw.strip() and not u.progress.strip())
+        return self.state == UNKNOWN
 
     @property
     def changed(self) -> bool:
@@ -74,9 +75,7 @@ class AppendixRow:
     @property
     def summary_key(self) -> str:
         """The summary column this row counts in: a status key, "unknown" or "to_confirm"."""
-        if self.status is not None:
-            return self.status.key
-        return TO_CONFIRM if self.movement == "to_confirm" else UNKNOWN
+        return self.status.key if self.status is not None else self.state
 
 
 @dataclass(frozen=True)
@@ -174,7 +173,6 @@ def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] |
     cycles = reg.cycles()
     before = [c for c in cycles if c.seq < chosen.seq]
     previous = before[-1] if before else None
-    latest = cycles[-1].label == chosen.label
     plan = reg.plan()
     plan_settings = templates.plan_settings(reg.paths.root)
     appendix_title = str(plan_settings.get("appendix_title", "Appendix A"))
@@ -184,7 +182,8 @@ def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] |
     now = updates.get(chosen.label, {})
     prev = updates.get(previous.label, {}) if previous else {}
     actions = reg.actions(include_retired=True)
-    listed = [a for a in actions if a.id in now or (latest and a.state == "active")]
+    collecting = chosen.state == "open"
+    listed = [a for a in actions if a.id in now or (collecting and a.state == "active")]
     history_cycles = _history_cycles(settings, before)
     ctx = _RowContext(vocab, settings, previous, history_cycles, updates)
     rows = [_row(a, now.get(a.id), prev.get(a.id), ctx) for a in listed]
@@ -246,8 +245,8 @@ def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int,
 def _row(action: Action, update: Update | None, before: Update | None, ctx: _RowContext) -> AppendixRow:
     status = ctx.vocab.by_key(update.status) if update and update.status else None
     prev_status = ctx.vocab.by_key(before.status) if before and before.status else None
-    movement = classify(action, update, before, status, prev_status, ctx.previous is not None, ctx.settings,
-                        ctx.vocab)
+    state = status_state(update, status)
+    movement = classify(update, before, status, prev_status, ctx.previous is not None, ctx.settings)
     history = {}
     for past in ctx.history_cycles.values():
         old = ctx.updates.get(past.label, {}).get(action.id)
@@ -255,8 +254,8 @@ def _row(action: Action, update: Update | None, before: Update | None, ctx: _Row
     text = ctx.settings.get("text", {})
     if status is not None:
         status_text = status.label
-    elif movement == "to_confirm" and update is not None:
-        status_text = update.status_raw.strip() or str(text.get("awaiting_update", ctx.vocab.unknown_label))
+    elif state == TO_CONFIRM and update is not None:
+        status_text = update.status_raw.strip() or str(text.get("no_status", "Status not given"))
     else:
         status_text = str(text.get("awaiting_update", ctx.vocab.unknown_label))
     revised = update.revised_finish if update else None
@@ -265,20 +264,30 @@ def _row(action: Action, update: Update | None, before: Update | None, ctx: _Row
         activity=(update.activity_as_reported if update and update.activity_as_reported else action.activity),
         leads=(update.leads_as_reported if update and update.leads_as_reported else action.leads),
         status=status, status_text=status_text, progress=update.progress if update else "",
-        history=history, movement=movement, previous_status=prev_status,
-        marker=_marker(movement, update, before, prev_status, revised, ctx),
+        history=history, movement=movement, state=state, previous_status=prev_status,
+        marker=_marker(movement, state, update, before, prev_status, revised, ctx),
         finish=action.finish, revised_finish=revised if revised != action.finish else None)
 
 
-def classify(action: Action, update: Update | None, before: Update | None, status: Status | None,
-             prev_status: Status | None, has_previous: bool, settings: dict[str, Any],
-             vocab: StatusVocabulary) -> str:
+def status_state(update: Update | None, status: Status | None) -> str:
+    """"known" (a vocabulary status), "to_confirm" (something was reported, the status is not settled) or
+    "unknown" (nothing was returned for this cycle: Awaiting update)."""
+    if status is not None:
+        return "known"
+    if update is None or (not update.status_raw.strip() and not update.progress.strip()):
+        return UNKNOWN
+    return TO_CONFIRM
+
+
+def classify(update: Update | None, before: Update | None, status: Status | None, prev_status: Status | None,
+             has_previous: bool, settings: dict[str, Any]) -> str:
     """The movement of one listed action since the previous cycle (see MOVEMENTS)."""
-    if update is None or (status is None and not update.status_raw.strip() and not update.progress.strip()):
-        return "awaiting" if not (has_previous and before is None) else "new"
     if has_previous and before is None:
         return "new"
-    if status is None:
+    state = status_state(update, status)
+    if state == UNKNOWN:
+        return "awaiting"
+    if state == TO_CONFIRM or status is None:
         return "to_confirm"
     if not has_previous:
         return "first_status"
@@ -298,7 +307,7 @@ def classify(action: Action, update: Update | None, before: Update | None, statu
     return "improved" if rank[status.key] > rank[prev_status.key] else "slipped"
 
 
-def _marker(movement: str, update: Update | None, before: Update | None, prev_status: Status | None,
+def _marker(movement: str, state: str, update: Update | None, before: Update | None, prev_status: Status | None,
             revised: Month | None, ctx: _RowContext) -> str:
     markers = ctx.settings.get("movement", {}).get("markers", {})
     words = {"previous": ctx.previous.label if ctx.previous else ""}
@@ -306,10 +315,12 @@ def _marker(movement: str, update: Update | None, before: Update | None, prev_st
     if prev_status is not None:
         was = str(ctx.settings.get("short_labels", {}).get(prev_status.key, prev_status.label))
     lines = [fill(str(markers.get(movement, "")), {**words, "was": was})]
+    if movement == "new" and state != "known":  # new, and its status is not settled or not returned
+        lines.append(str(markers.get("to_confirm" if state == TO_CONFIRM else "awaiting", "")))
     if update is not None and before is not None and update.progress.strip() and movement not in ("new", "awaiting"):
         same = squash(update.progress) == squash(before.progress)
         lines.append(fill(str(markers.get("text_same" if same else "text_changed", "")), words))
-    if revised is not None and movement != "awaiting":
+    if revised is not None and state != UNKNOWN:
         lines.append(fill(str(markers.get("revised_finish", "")), {"month": revised.label}))
     return "\n".join(line for line in lines if line)
 
@@ -336,7 +347,7 @@ def _summary(key_areas: tuple[KeyArea, ...], vocab: StatusVocabulary, retired: t
     return Summary(
         status_keys=tuple(keys), counts=counts, totals=totals, movement=movement,
         awaiting=tuple(r for r in rows if r.awaiting),
-        to_confirm=tuple(r for r in rows if r.movement == "to_confirm"), retired=retired)
+        to_confirm=tuple(r for r in rows if r.state == TO_CONFIRM), retired=retired)
 
 
 def _document_date(reg: Register) -> datetime:
