@@ -1,0 +1,650 @@
+"""The one import path every appendix takes, whatever file it came from.
+
+``import_files`` reads each file (readers.read_source) and hands the SourceTables to ``import_tables``:
+1. skip files imported before (by SHA-256): ``already-imported``, nothing changes;
+2. assemble each table (table.py): headers by meaning, titles and repeated headers dropped, cut rows
+   stitched, split cells joined, shifted rows put back;
+3. read each row: text cleaned (bullets, HTML), leads split, months read, statuses mapped or repaired only
+   when one answer is possible (status.py); everything undecidable is flagged, raw text kept;
+4. link rows to the register's actions (linking.py), oldest cycle first, or give them new stable IDs;
+5. write it all as ONE register batch (all files of the call, all or nothing), and the import report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import HwbsError
+from ..findings import Finding, Report
+from ..model import Action, Cycle, Flag, Month, Provenance, Update, cycle_seq, key_area_number
+from ..paths import PlanPaths
+from ..register import Register, action_row, cycle_row, flag_row, now_iso, update_row
+from . import codes  # noqa: F401  (registers the import's finding codes)
+from .clean import Cleaner, LeadSplitter, fold, has_letters
+from .columns import HeaderMatcher, Layout
+from .linking import Candidate, Link, Linker, RowEvidence, Similarity
+from .settings import ImportSettings
+from .source import SourceTable
+from .status import EXACT, StatusReader
+from .table import Assembled, Note, ParsedRow, TableAssembler
+
+__all__ = ["ImportResult", "import_files", "import_tables"]
+
+
+@dataclass
+class ImportResult:
+    report: Report
+    batch_id: int | None
+    changed: bool
+    counts: dict[str, Any]
+    report_file: Path | None
+
+
+# ---- reading rows ---------------------------------------------------------------------------------------
+
+@dataclass
+class PendingFlag:
+    cycle: str | None
+    field: str
+    code: str
+    raw: str
+    message: str
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass
+class CycleData:
+    status: str | None
+    status_raw: str
+    has_status_column: bool
+    progress: str
+    revised_finish: Month | None
+    repaired: bool = False
+
+
+@dataclass
+class RowData:
+    """One appendix row read into plan terms, before it is linked."""
+
+    parsed: ParsedRow
+    table: SourceTable
+    main_cycle: str
+    key_area: str
+    activity: str
+    leads: tuple[str, ...]
+    start: Month | None
+    finish: Month | None
+    printed_id: str
+    cycles: dict[str, CycleData]
+    findings: list[tuple[str, str, str | None]] = field(default_factory=list)  # (code, message, value)
+    flags: list[PendingFlag] = field(default_factory=list)
+    action_id: str = ""
+    link: Link | None = None
+
+    @property
+    def where(self) -> str:
+        return "; ".join(self.parsed.wheres)
+
+
+class RowReader:
+    def __init__(self, settings: ImportSettings, cleaner: Cleaner, splitter: LeadSplitter) -> None:
+        self.settings = settings
+        self.cleaner = cleaner
+        self.splitter = splitter
+        self.statuses = StatusReader(settings.vocabulary, settings.section("status"))
+
+    def read(self, parsed: ParsedRow, main_cycle: str, layout_cycles: dict[str, bool],
+             key_areas: dict[str, str]) -> RowData | None:
+        one = self.cleaner.one_line
+        findings: list[tuple[str, str, str | None]] = []
+        flags: list[PendingFlag] = []
+
+        def cell(meaning: str, cycle: str | None = None, multiline: bool = False) -> str:
+            raw = parsed.get(meaning, cycle)
+            c = self.cleaner.clean(raw) if multiline else one(raw)
+            if c.changed:
+                findings.append(("text-cleaned", f"Bullets, HTML tags or glyphs normalised in the {meaning.replace('_', ' ')}.",
+                                 raw[:200]))
+            if c.glyph_noise:
+                flags.append(PendingFlag(cycle or main_cycle, meaning, "pdf-glyph-unmapped", raw,
+                                         f"The {meaning.replace('_', ' ')} has characters the file did not map to "
+                                         "text ((cid:N) or \ufffd): check it against the paper and correct it."))
+            return c.text
+
+        activity = cell("activity")
+        key_area = self._key_area(cell("key_area"), key_areas)
+        if not activity:
+            return None
+        lead_raw = parsed.get("lead")
+        lead_text = cell("lead", multiline=True)
+        leads = tuple(self.splitter.split(lead_text)) if has_letters(lead_text) else ()
+        if not leads:
+            flags.append(PendingFlag(main_cycle, "lead", "lead-unreadable", lead_raw,
+                                     f"The lead cell holds no readable name ({lead_raw!r}): say who leads this action."))
+        elif len(leads) > 1:
+            findings.append(("lead-split", f"Read as {len(leads)} leads: " + "; ".join(leads) + ".", lead_raw))
+        start = self._month(cell("start"), "start", "start-missing", main_cycle, flags)
+        finish = self._month(cell("finish"), "finish", "finish-missing", main_cycle, flags)
+        if start and finish and start > finish:
+            findings.append(("dates-reversed", f"Start {start.label} is after finish {finish.label}; kept as printed.",
+                             f"{start.label} / {finish.label}"))
+        cycles: dict[str, CycleData] = {}
+        for cycle, has_status in layout_cycles.items():
+            progress = cell("progress", cycle, multiline=True)
+            status_raw = one(parsed.get("status", cycle)).text if has_status else ""
+            revised = Month.parse(one(parsed.get("revised_finish", cycle)).text)
+            status_key: str | None = None
+            repaired = False
+            if has_status:
+                result = self.statuses.read(status_raw)
+                status_key = result.key
+                repaired = result.code == "status-repaired"
+                if repaired:
+                    findings.append(("status-repaired", f"{cycle}: {result.reason} Recorded as "
+                                     f"\"{result.candidates[0]}\".", status_raw))
+                elif result.code != EXACT:
+                    flags.append(PendingFlag(cycle, "status", result.code, status_raw,
+                                             f"{cycle}: {result.reason} Choose the status.", result.candidates))
+            elif not progress:
+                continue  # this row says nothing about that earlier cycle
+            cycles[cycle] = CycleData(status_key, status_raw, has_status, progress, revised, repaired)
+        return RowData(parsed=parsed, table=parsed.table, main_cycle=main_cycle, key_area=key_area,
+                       activity=activity, leads=leads, start=start, finish=finish,
+                       printed_id=one(parsed.get("action_id")).text, cycles=cycles, findings=findings, flags=flags)
+
+    @staticmethod
+    def _key_area(text: str, known: dict[str, str]) -> str:
+        """One spelling per key area: "Key  Area 1" and "KeyArea 1" are the "Key Area 1" seen first."""
+        folded = fold(text).replace(" ", "")
+        if not folded:
+            return text
+        return known.setdefault(folded, text)
+
+    @staticmethod
+    def _month(text: str, name: str, code: str, cycle: str, flags: list[PendingFlag]) -> Month | None:
+        month = Month.parse(text)
+        if month is None:
+            what = "empty" if not text else f"not a month ({text!r})"
+            flags.append(PendingFlag(cycle, name, code, text,
+                                     f"The {name} date is {what}: give the {name} month (for example Mar-25)."))
+        return month
+
+
+# ---- the pipeline ---------------------------------------------------------------------------------------
+
+def import_files(paths: PlanPaths, files: list[Path], *, cycle: str | None = None, command: str) -> ImportResult:
+    """Read the files (form decided by content) and import them in one batch; creates the plan if needed."""
+    from .readers import read_source
+
+    report = Report()
+    tables: list[SourceTable] = []
+    for path in files:
+        try:
+            tables.append(read_source(Path(path)))
+        except HwbsError as exc:
+            code = exc.code if exc.code in _known_codes() else "import-unreadable"
+            report.add(code, f"{exc.message} {exc.hint}".strip(), file=Path(path).name)
+    if report.errors:
+        return ImportResult(report, None, False, {"files": len(files)}, None)
+    if not paths.exists():
+        from ..planfolder import init_plan
+
+        title = next((t for t in (_title_of(t) for t in tables) if t), None)
+        reg, _ = init_plan(paths, title)
+        reg.close()
+    result = import_tables(paths, tables, cycle=cycle, command=command)
+    return result
+
+
+def _known_codes() -> set[str]:
+    from ..findings import CODES
+
+    return set(CODES)
+
+
+def _title_of(table: SourceTable) -> str | None:
+    settings = ImportSettings.load(None)
+    return TableAssembler(HeaderMatcher(settings.section("headers")), Cleaner(settings.section("clean")),
+                          settings.section("rows"), settings.section("headers"),
+                          settings.vocabulary.labels).assemble(table).title
+
+
+def import_tables(paths: PlanPaths, tables: list[SourceTable], *, cycle: str | None, command: str) -> ImportResult:
+    """The shared import path (see module docstring). Never raises on bad data: findings say what is wrong."""
+    with Register.open(paths) as reg:
+        return _Import(reg, paths, cycle, command).run(tables)
+
+
+class _Import:
+    def __init__(self, reg: Register, paths: PlanPaths, cycle: str | None, command: str) -> None:
+        self.reg = reg
+        self.paths = paths
+        self.cycle_option = _cycle_label(cycle) if cycle else None
+        self.command = command
+        self.settings = ImportSettings.load(paths.root)
+        self.cleaner = Cleaner(self.settings.section("clean"))
+        self.assembler = TableAssembler(HeaderMatcher(self.settings.section("headers")), self.cleaner,
+                                        self.settings.section("rows"), self.settings.section("headers"),
+                                        self.settings.vocabulary.labels)
+        self.report = Report()
+        self.counts: dict[str, Any] = {}
+
+    # -- 1-3: read -----------------------------------------------------------------------------------------
+
+    def run(self, tables: list[SourceTable]) -> ImportResult:
+        fresh = self._skip_imported(tables)
+        for t in tables:
+            self.report.extend(t.findings)
+        assembled: list[tuple[SourceTable, Assembled, str, dict[str, bool]]] = []
+        for table in fresh:
+            got = self._assemble(table)
+            if got is not None:
+                assembled.append(got)
+        self.counts.update(files=len(tables), files_imported=len(assembled),
+                           already_imported=len(tables) - len(fresh))
+        if self.report.errors or not assembled:
+            report_file = self._write_report_only() if self.report.errors else None
+            return ImportResult(self.report, None, False, self.counts, report_file)
+        assembled.sort(key=lambda a: (cycle_seq(a[2]), a[0].path.name))
+        rows = self._read_rows(assembled)
+        self._link(rows)
+        return self._write(rows, assembled)
+
+    def _skip_imported(self, tables: list[SourceTable]) -> list[SourceTable]:
+        done = {r[0] for r in self.reg.conn.execute("SELECT DISTINCT source_sha256 FROM updates") if r[0]}
+        fresh, seen = [], set()
+        for t in tables:
+            if t.sha256 in done or t.sha256 in seen:
+                self.report.add("already-imported", f"{t.path.name} was imported before (same content, SHA-256 "
+                                f"{t.sha256[:12]}…); nothing changed.", file=t.path.name)
+                continue
+            seen.add(t.sha256)
+            fresh.append(t)
+        return fresh
+
+    def _assemble(self, table: SourceTable) -> tuple[SourceTable, Assembled, str, dict[str, bool]] | None:
+        got = self.assembler.assemble(table)
+        for note in got.notes:
+            self._note(table, note)
+        if not got.layouts or not got.rows:
+            found = f"{len(table.rows)} table line(s), {len(got.layouts)} header row(s) recognised"
+            if table.pages:
+                found += f", {table.pages} page(s)"
+            self.report.add("import-no-table", f"No appendix table was recognised in {table.path.name} ({found}). "
+                            "A header row needs at least a key area or activity column and two more known "
+                            "headings (see templates/import.toml [headers.meanings]).", file=table.path.name)
+            return None
+        main = self._main_cycle(table, got.layouts)
+        if main is None:
+            return None
+        layout_cycles = _cycles_of(got.layouts, main)
+        for row in got.rows:  # columns that name no cycle report on the main one
+            row.values = {(m, c or main): v for (m, c), v in row.values.items()}
+        return table, got, main, layout_cycles
+
+    def _main_cycle(self, table: SourceTable, layouts: list[Layout]) -> str | None:
+        named = [f for lay in layouts for f in lay.fields if f and f[1]]
+        status = sorted({c for m, c in named if m == "status"}, key=cycle_seq)
+        progress = sorted({c for m, c in named if m == "progress"}, key=cycle_seq)
+        main = (status or progress or [None])[-1]
+        unnamed = any(f and f[1] is None and f[0] in ("status", "progress") for lay in layouts for f in lay.fields)
+        if self.cycle_option:
+            if status and self.cycle_option not in status:
+                self.report.add("import-cycle-conflict", f"{table.path.name} reports on {status[-1]} (its header "
+                                f"says so), not {self.cycle_option}. Run the import without --cycle, or import "
+                                "this file on its own.", file=table.path.name)
+                return None
+            if main is None or (unnamed and not status):
+                main = self.cycle_option
+        if main is None:
+            self.report.add("import-no-cycle", f"{table.path.name} does not say which cycle it reports on (no "
+                            "\"Status as of <month year>\" heading). Give it with --cycle, e.g. --cycle \"April 2024\".",
+                            file=table.path.name)
+        return main
+
+    def _note(self, table: SourceTable, note: Note, **extra: Any) -> Finding:
+        return self.report.add(note.code, note.message, file=table.path.name, where=note.where,
+                               value=note.value, **extra)
+
+    def _read_rows(self, assembled: list[tuple[SourceTable, Assembled, str, dict[str, bool]]]) -> list[RowData]:
+        lead_settings = self.settings.section("leads")
+        basic = LeadSplitter(lead_settings)
+        known = list(self.reg.leads(include_retired=True))
+        for _, got, _, _ in assembled:
+            for row in got.rows:
+                known.extend(basic.split(self.cleaner.clean(row.get("lead")).text))
+        reader = RowReader(self.settings, self.cleaner, LeadSplitter(lead_settings, known))
+        key_areas: dict[str, str] = {}
+        for a in self.reg.actions():
+            key_areas.setdefault(fold(a.key_area).replace(" ", ""), a.key_area)
+        rows: list[RowData] = []
+        for table, got, main, layout_cycles in assembled:
+            for parsed in got.rows:
+                data = reader.read(parsed, main, layout_cycles, key_areas)
+                if data is None:
+                    self.report.add("row-unreadable", "The row has no project activity, so it is not an action; "
+                                    "its text is shown here so nothing is lost.", file=table.path.name,
+                                    where="; ".join(parsed.wheres), value=" | ".join(v for v in parsed.values.values() if v))
+                    continue
+                rows.append(data)
+        return rows
+
+    # -- 4: link ---------------------------------------------------------------------------------------------
+
+    def _link(self, rows: list[RowData]) -> None:
+        actions = self.reg.actions()
+        updates = self.reg.updates()
+        corpus = [a.activity for a in actions] + [u.activity_as_reported for u in updates] + [r.activity for r in rows]
+        cfg = self.settings.section("linking")
+        linker = Linker(self.settings.linking, Similarity(cfg.get("generic_words", []), corpus,
+                                                          float(cfg.get("chars_baseline", 0.4))))
+        candidates: dict[str, Candidate] = {}
+        for a in actions:
+            candidates[a.id] = Candidate(a.id, a.key_area, a.start, [a.activity], set())
+        for u in updates:
+            cand = candidates.get(u.action_id)
+            if cand is not None:
+                cand.cycles.add(u.cycle)
+                if u.activity_as_reported and u.activity_as_reported not in cand.wordings:
+                    cand.wordings.append(u.activity_as_reported)
+        self.ids = _IdMaker(self.reg, self.settings)
+        by_file: dict[str, list[RowData]] = {}
+        for row in rows:
+            by_file.setdefault(row.table.sha256, []).append(row)
+        pairs: list[tuple[RowData, str, float]] = []
+        for sha, file_rows in by_file.items():  # files in cycle order: oldest first
+            evidence, pending = [], []
+            for i, row in enumerate(file_rows):
+                cand = candidates.get(row.printed_id) if row.printed_id else None
+                if cand is not None and cand.origin != sha:
+                    row.link = Link(cand.id, "link-by-id", 1.0)
+                    continue
+                evidence.append(RowEvidence(i, row.key_area, row.start, row.activity, set(row.cycles), sha))
+                pending.append(i)
+            taken = {r.link.action_id for r in file_rows if r.link}
+            links, doubts = linker.link(evidence, [c for c in candidates.values() if c.id not in taken])
+            for i in pending:
+                row = file_rows[i]
+                if i in links:
+                    row.link = links[i]
+                else:
+                    pairs.extend((row, d.action_id, d.score) for d in doubts.get(i, []))
+            for row in file_rows:
+                if row.link is not None:
+                    row.action_id = row.link.action_id
+                    cand = candidates[row.action_id]
+                    cand.wordings.append(row.activity)
+                    cand.cycles |= set(row.cycles)
+                else:
+                    row.action_id = self.ids.new(row.key_area)
+                    candidates[row.action_id] = Candidate(row.action_id, row.key_area, row.start, [row.activity],
+                                                          set(row.cycles), origin=sha)
+        self.link_flags = _doubt_owners(pairs, candidates)
+
+    # -- 5: write --------------------------------------------------------------------------------------------
+
+    def _write(self, rows: list[RowData], assembled: list[tuple[SourceTable, Assembled, str, dict[str, bool]]]) -> ImportResult:
+        reg = self.reg
+        existing_actions = {a.id: a for a in reg.actions()}
+        latest_seq: dict[str, int] = {}
+        cycles_known = {c.label: c for c in reg.cycles()}
+        for u in reg.updates():
+            seq = cycles_known[u.cycle].seq
+            latest_seq[u.action_id] = max(latest_seq.get(u.action_id, 0), seq)
+        actions: dict[str, Action] = {}
+        new_cycles: dict[str, Cycle] = {}
+        seqs = [c.seq for c in cycles_known.values()]
+        for _, _, main, layout_cycles in assembled:
+            for label in sorted(layout_cycles, key=cycle_seq):
+                if label not in cycles_known and label not in new_cycles:
+                    seq = cycle_seq(label, seqs)
+                    seqs.append(seq)
+                    new_cycles[label] = Cycle(label=label, seq=seq, state="closed")
+        seq_of = {**{k: v.seq for k, v in cycles_known.items()}, **{k: v.seq for k, v in new_cycles.items()}}
+        recorded_at = now_iso()
+        counts = self._empty_counts(assembled)
+        title_change = self._title_change(assembled)
+        summary = self._summary(rows)
+        with reg.batch("import", command=self.command, files=[str(t.path) for t, *_ in assembled],
+                       summary=summary) as b:
+            if title_change:
+                b.put("plan", {"id": 1, "title": title_change})
+            for c in new_cycles.values():
+                b.put("cycles", cycle_row(c))
+            for row in rows:
+                self._put_row(b, row, existing_actions, actions, latest_seq, seq_of, recorded_at, counts)
+            for owner, (cycle, doubts) in sorted(self.link_flags.items()):
+                self._flag_existing(b, owner, cycle, doubts, counts)
+            self.counts.update(counts)
+            report_file = self._write_report_file(b.id)
+        self.counts["batch"] = b.id
+        return ImportResult(self.report, b.id, True, self.counts, report_file)
+
+    def _put_row(self, b: Any, row: RowData, existing: dict[str, Action], actions: dict[str, Action],
+                 latest_seq: dict[str, int], seq_of: dict[str, int], recorded_at: str, counts: dict[str, Any]) -> None:
+        name = row.table.path.name
+        current = actions.get(row.action_id) or existing.get(row.action_id)
+        row_seq = seq_of[row.main_cycle]
+        if current is None or row_seq >= latest_seq.get(row.action_id, 0):
+            current = Action(
+                id=row.action_id, key_area=row.key_area, activity=row.activity,
+                leads=row.leads or (current.leads if current else ()),
+                start=row.start or (current.start if current else None),
+                finish=row.finish or (current.finish if current else None),
+                state=current.state if current else "active", keep=current.keep if current else False)
+            latest_seq[row.action_id] = row_seq
+        else:  # an older paper: it only fills what the later one left empty
+            current = Action(id=current.id, key_area=current.key_area, activity=current.activity,
+                             leads=current.leads or row.leads, start=current.start or row.start,
+                             finish=current.finish or row.finish, state=current.state, keep=current.keep)
+        actions[row.action_id] = current
+        b.put("actions", action_row(current))
+        title = current.title
+        where = row.where
+        link_code = row.link.code if row.link else "action-new"
+        doubt = self.link_flags.get(row.action_id)
+        doubts = doubt[1] if doubt and doubt[0] == row.main_cycle and row.link is None else []
+        if doubts:
+            link_code = "link-doubtful"
+            self.link_flags.pop(row.action_id)
+        counts["links"][link_code] = counts["links"].get(link_code, 0) + 1
+        per_file = counts["by_file"][name]["links"]
+        per_file[link_code] = per_file.get(link_code, 0) + 1
+        self._row_findings(row, link_code, doubts, title)
+        flags = list(row.flags)
+        if doubts:
+            flags.append(_link_flag(row.action_id, row.main_cycle, row.activity, doubts))
+        flagged_cycles = {f.cycle for f in flags if f.field == "status"}
+        for cycle, data in sorted(row.cycles.items(), key=lambda kv: seq_of[kv[0]]):
+            update = Update(
+                action_id=row.action_id, cycle=cycle, status=data.status, status_raw=data.status_raw,
+                progress=data.progress, revised_finish=data.revised_finish,
+                needs_review=any(f.cycle == cycle for f in flags),
+                activity_as_reported=row.activity, leads_as_reported=row.leads,
+                source=Provenance(file=name, sha256=row.table.sha256, where=where, recorded_at=recorded_at,
+                                  batch=b.id))
+            before = self.reg.update(row.action_id, cycle)
+            if before is not None and before.source.sha256 != row.table.sha256:
+                same = (before.status, before.progress) == (update.status, update.progress)
+                self.report.add("update-already-recorded" if same else "update-differs",
+                                f"{cycle}: the register already holds this action's update from "
+                                f"{before.source.file} ({before.source.where}); it was kept."
+                                + ("" if same else f" This file says: status {data.status_raw!r}, progress "
+                                   f"{data.progress[:300]!r}."),
+                                file=name, where=where, action_id=row.action_id, action_title=title)
+                continue
+            b.put("updates", update_row(update))
+            c = counts["cycles"].setdefault(cycle, {"actions": 0, "statuses": {}, "flagged": 0, "repaired": 0})
+            c["actions"] += 1
+            if data.has_status_column:
+                label = self._label(data.status)
+                c["statuses"][label] = c["statuses"].get(label, 0) + 1
+                if cycle in flagged_cycles:
+                    c["flagged"] += 1
+                c["repaired"] += int(data.repaired)
+        for f in flags:
+            flag = Flag(id=b.new_flag_id(), action_id=row.action_id, cycle=f.cycle, field=f.field, code=f.code,
+                        raw=f.raw, message=f.message, candidates=f.candidates)
+            b.put("flags", flag_row(flag))
+            counts["flags"] += 1
+            self.report.add(f.code, f"Flag {flag.id}: {f.message}", file=name, where=where, value=f.raw,
+                            action_id=row.action_id, action_title=title,
+                            detail={"flag": flag.id, "cycle": f.cycle, "candidates": list(f.candidates)})
+
+    def _flag_existing(self, b: Any, action_id: str, cycle: str, doubts: list[tuple[str, float]],
+                       counts: dict[str, Any]) -> None:
+        """A doubtful link whose later side is an action already in the register: flag that action's update."""
+        action = self.reg.action(action_id)
+        update = self.reg.update(action_id, cycle)
+        if update is not None:
+            b.put("updates", {"action_id": action_id, "cycle": cycle, "needs_review": 1})
+        pending = _link_flag(action_id, cycle, action.activity, doubts)
+        flag = Flag(id=b.new_flag_id(), action_id=action_id, cycle=cycle, field="link", code=pending.code,
+                    raw=pending.raw, message=pending.message, candidates=pending.candidates)
+        b.put("flags", flag_row(flag))
+        counts["flags"] += 1
+        counts["links"]["link-doubtful"] = counts["links"].get("link-doubtful", 0) + 1
+        src = update.source if update else None
+        self.report.add("link-doubtful", f"Flag {flag.id}: {pending.message}", file=src.file if src else None,
+                        where=src.where if src else None, value=action.activity, action_id=action_id,
+                        action_title=action.title, detail={"flag": flag.id, "cycle": cycle,
+                                                           "candidates": list(pending.candidates)})
+
+    def _row_findings(self, row: RowData, link_code: str, doubts: list[tuple[str, float]], title: str) -> None:
+        name = row.table.path.name
+        for note in row.parsed.notes:
+            self._note(row.table, note, action_id=row.action_id, action_title=title)
+        for code, message, value in row.findings:
+            self.report.add(code, message, file=name, where=row.where, value=value, action_id=row.action_id,
+                            action_title=title)
+        if link_code == "action-new":
+            self.report.add("action-new", f"No earlier action matches: created as new action {row.action_id}.",
+                            file=name, where=row.where, action_id=row.action_id, action_title=title)
+        elif link_code != "link-doubtful" and row.link is not None:
+            self.report.add(link_code, f"Linked to {row.action_id} (similarity {row.link.score:.2f}).",
+                            file=name, where=row.where, action_id=row.action_id, action_title=title,
+                            detail={"score": row.link.score})
+
+    def _label(self, key: str | None) -> str:
+        status = self.settings.vocabulary.by_key(key)
+        return status.label if status else "(flagged)"
+
+    def _empty_counts(self, assembled: list[tuple[SourceTable, Assembled, str, dict[str, bool]]]) -> dict[str, Any]:
+        by_file = {t.path.name: {"cycle": main, "form": t.form, "rows": len(got.rows), "links": {}}
+                   for t, got, main, _ in assembled}
+        return {"rows": sum(len(a[1].rows) for a in assembled), "links": {}, "flags": 0, "cycles": {},
+                "by_file": by_file}
+
+    def _title_change(self, assembled: list[tuple[SourceTable, Assembled, str, dict[str, bool]]]) -> str | None:
+        plan = self.reg.plan()
+        default = self.settings.plan.get("default_title")
+        title = next((a[1].title for a in assembled if a[1].title), None)
+        if plan is None or title is None or plan.title == title or plan.title != default:
+            return None
+        self.report.add("plan-titled", f"The plan's title was set from the appendix: {title!r}.",
+                        file=next(a[0].path.name for a in assembled if a[1].title))
+        return title
+
+    def _summary(self, rows: list[RowData]) -> str:
+        files = sorted({r.table.path.name for r in rows})
+        return f"import of {', '.join(files)}: {len(rows)} rows"
+
+    def _write_report_file(self, batch_id: int | None) -> Path:
+        from .report import write_report
+
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = str(self.settings.section("report").get("file_name", "import-{timestamp}.xlsx")).format(timestamp=stamp)
+        path = self.paths.reports / name
+        n = 1
+        while path.exists():
+            n += 1
+            path = path.with_name(f"{Path(name).stem}-{n}{Path(name).suffix}")
+        return write_report(path, self.report, self.counts, self.settings, batch_id)
+
+    def _write_report_only(self) -> Path | None:
+        if not self.paths.root.is_dir():
+            return None
+        return self._write_report_file(None)
+
+
+def _doubt_owners(pairs: list[tuple[RowData, str, float]], candidates: dict[str, Candidate]
+                  ) -> dict[str, tuple[str, list[tuple[str, float]]]]:
+    """Each doubtful pair is asked about on its later action (whichever paper came first), with up to three
+    candidates, best first: {action id: (its cycle, [(candidate id, score)])}."""
+    owners: dict[str, tuple[str, list[tuple[str, float]]]] = {}
+    for row, cand_id, score in pairs:
+        cand_cycles = sorted(candidates[cand_id].cycles, key=cycle_seq)
+        if not cand_cycles or cycle_seq(row.main_cycle) >= cycle_seq(cand_cycles[-1]):
+            owner, other, cycle = row.action_id, cand_id, row.main_cycle
+        else:
+            owner, other, cycle = cand_id, row.action_id, cand_cycles[-1]
+        owners.setdefault(owner, (cycle, []))[1].append((other, score))
+    return {k: (c, sorted(v, key=lambda x: (-x[1], x[0]))[:3]) for k, (c, v) in owners.items()}
+
+
+def _link_flag(action_id: str, cycle: str, activity: str, doubts: list[tuple[str, float]]) -> PendingFlag:
+    cands = tuple(f"{aid} ({score:.2f})" for aid, score in doubts)
+    return PendingFlag(cycle, "link", "link-doubtful", activity,
+                       f"{action_id} may be the same action as " + ", ".join(cands) + " (similar wording in the same "
+                       "key area, but not strong evidence), so it was kept as a separate action. Settle with an "
+                       "action ID to merge the two into that action, or with \"new\" to keep them separate.", cands)
+
+
+def _cycles_of(layouts: list[Layout], main: str) -> dict[str, bool]:
+    """Every cycle the columns report on, and whether it has a status column (else: notes only)."""
+    out: dict[str, bool] = {}
+    for lay in layouts:
+        for f in lay.fields:
+            if f and f[0] in ("status", "progress", "revised_finish"):
+                c = f[1] or main
+                out[c] = out.get(c, False) or f[0] == "status"
+    out.setdefault(main, False)
+    return out
+
+
+def _cycle_label(text: str) -> str:
+    from .columns import cycle_label
+
+    month = Month.parse(text)
+    return cycle_label(month) if month else " ".join(text.split())
+
+
+class _IdMaker:
+    """New stable action IDs: the next number for the key area after the highest ever used (never reused)."""
+
+    def __init__(self, reg: Register, settings: ImportSettings) -> None:
+        self.format = settings.action_id_format
+        pattern = settings.action_id_pattern()
+        self.used: dict[int, int] = {}
+        self.areas: dict[str, int] = {}
+        ids = {r[0] for r in reg.conn.execute("SELECT id FROM actions")}
+        for (pk,) in reg.conn.execute("SELECT pk FROM changes WHERE tbl = 'actions'"):
+            m = re.search(r'"id":\s*"([^"]+)"', pk)
+            if m:
+                ids.add(m.group(1))
+        for action_id in ids:
+            m = pattern.match(action_id)
+            if m:
+                area, number = int(m.group("area")), int(m.group("number"))
+                self.used[area] = max(self.used.get(area, 0), number)
+        for a in reg.actions():
+            m = pattern.match(a.id)
+            if m:
+                self.areas.setdefault(fold(a.key_area).replace(" ", ""), int(m.group("area")))
+
+    def new(self, key_area: str) -> str:
+        area = key_area_number(key_area)
+        if area is None:
+            folded = fold(key_area).replace(" ", "")
+            area = self.areas.get(folded)
+            if area is None:
+                area = max([0, *self.used, *self.areas.values()]) + 1
+                self.areas[folded] = area
+        number = self.used.get(area, 0) + 1
+        self.used[area] = number
+        return self.format.format(area=area, number=number)
+

@@ -1,0 +1,121 @@
+"""The import report: a terminal summary, and a workbook the coordinator can open and filter.
+
+The workbook (``<plan>/reports/import-<timestamp>.xlsx``) has a Summary sheet (counts per cycle, links,
+flags, what to do next) and a sheet listing every repair, flag and link with its file and line or page.
+Every cell is written as text through xlsxout (nothing a council wrote can turn into a formula).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..findings import ERROR, WARNING, Report
+from ..safeio import atomic_write
+from ..xlsxout import check, new_workbook, write_text
+from .settings import ImportSettings
+
+LINK_WORDS = {
+    "link-same-wording": "linked: same wording",
+    "link-similar": "linked: same key area and start, similar wording",
+    "link-by-id": "linked: by printed action ID",
+    "action-new": "new actions",
+    "link-doubtful": "new actions flagged as doubtful links",
+}
+
+
+def summary_lines(report: Report, counts: dict[str, Any], report_file: Path | None = None) -> list[str]:
+    """What the terminal shows after an import (the CLI only prints these)."""
+    lines: list[str] = []
+    imported = counts.get("files_imported", 0)
+    lines.append(f"Files: {counts.get('files', 0)} given, {imported} imported, "
+                 f"{counts.get('already_imported', 0)} already imported before.")
+    if counts.get("rows"):
+        lines.append(f"Rows read: {counts['rows']}.")
+    for cycle, c in counts.get("cycles", {}).items():
+        statuses = ", ".join(f"{n} {label}" for label, n in sorted(c["statuses"].items(), key=lambda kv: -kv[1]))
+        text = f"  {cycle}: {c['actions']} actions"
+        if statuses:
+            text += f" ({statuses})"
+        if c.get("repaired"):
+            text += f"; {c['repaired']} status(es) repaired"
+        if c.get("flagged"):
+            text += f"; {c['flagged']} status(es) flagged for review"
+        if not c["statuses"]:
+            text += " (notes only, no status column)"
+        lines.append(text)
+    for name, f in counts.get("by_file", {}).items():
+        links = f["links"]
+        linked = sum(n for k, n in links.items() if k.startswith("link-") and k != "link-doubtful")
+        new = links.get("action-new", 0) + links.get("link-doubtful", 0)
+        detail = "; ".join(f"{links[k]} {LINK_WORDS[k]}" for k in LINK_WORDS if links.get(k))
+        lines.append(f"{name} ({f['form']}, {f['cycle']}): {f['rows']} rows, {linked} linked to earlier actions, "
+                     f"{new} new ({detail}).")
+    if counts.get("flags"):
+        lines.append(f"Flags for review: {counts['flags']} (list them: `hwbs-xl flags`; settle: `hwbs-xl settle ID VALUE` "
+                     "or `hwbs-xl review --out review.xlsx`).")
+    sev = report.by_severity()
+    lines.append(f"Findings: {sev[ERROR]} error(s), {sev[WARNING]} warning(s), {sev['info']} note(s).")
+    for f in report.errors:
+        lines.append("  " + f.line())
+    if report_file is not None:
+        lines.append(f"Report: {report_file}")
+    return lines
+
+
+def write_report(path: Path, report: Report, counts: dict[str, Any], settings: ImportSettings,
+                 batch_id: int | None) -> Path:
+    cfg = settings.section("report")
+    lines = summary_lines(report, counts)
+
+    def produce(tmp: Path) -> None:
+        wb = new_workbook(str(tmp))
+        head = wb.add_format({"bold": True, "font_color": cfg.get("header_font", "#FFFFFF"),
+                              "bg_color": cfg.get("header_fill", "#1F3864"), "text_wrap": True, "valign": "top",
+                              "border": 1})
+        title = wb.add_format({"bold": True, "font_size": 14})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
+        warn = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg.get("warning_fill", "#FFEB9C")})
+        err = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg.get("error_fill", "#FFC7CE")})
+        summary = wb.add_worksheet(str(cfg.get("summary_sheet", "Summary"))[:31])
+        summary.set_column(0, 0, 110)
+        write_text(summary, 0, 0, cfg.get("title", "Import of past appendices"), title)
+        write_text(summary, 1, 0, f"Register batch {batch_id}" if batch_id else "Nothing was imported (see the errors).")
+        for i, line in enumerate(lines, start=3):
+            write_text(summary, i, 0, line)
+        summary.set_landscape()
+        summary.fit_to_pages(1, 0)
+
+        detail = wb.add_worksheet(str(cfg.get("detail_sheet", "What was done"))[:31])
+        columns = cfg.get("columns", [])
+        for j, (name, width) in enumerate(columns):
+            write_text(detail, 0, j, name, head)
+            check(detail.set_column(j, j, width), "column width")
+        for i, row in enumerate(_detail_rows(report), start=1):
+            fmt = err if row[0] == ERROR else warn if row[0] == WARNING else wrap
+            for j, value in enumerate(row):
+                write_text(detail, i, j, value, fmt)
+        last = max(1, len(report))
+        check(detail.autofilter(0, 0, last, len(columns) - 1), "filter")
+        detail.freeze_panes(1, 0)
+        detail.set_landscape()
+        detail.repeat_rows(0)
+        detail.fit_to_pages(1, 0)
+        wb.close()
+
+    return atomic_write(path, produce)
+
+
+def _detail_rows(report: Report) -> Iterable[list[str]]:
+    order = {ERROR: 0, WARNING: 1}
+    for f in sorted(report, key=lambda f: (order.get(f.severity, 2), f.file or "", _line_no(f.where), f.code)):
+        action = f.action_id or ""
+        cycle = str(f.detail.get("cycle") or "") if f.detail else ""
+        yield [f.severity, f.code, f.file or "", f.where or "", action, cycle, f.value or "", f.message]
+
+
+def _line_no(where: str | None) -> tuple[int, str]:
+    import re
+
+    m = re.search(r"(\d+)", where or "")
+    return (int(m.group(1)) if m else 0, where or "")
