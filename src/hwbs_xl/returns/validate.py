@@ -393,7 +393,7 @@ class _Checker:
         if sheet.protected is False:
             self.add("protection-removed", "Sheet protection was switched off on the update sheet. That is fine: every "
                      "locked value is compared with what was issued.", sheet=sheet.name)
-        if hits < len(wanted) / 2 and self._unknown_ids(sheet, col, wanted) > hits:
+        if self._unknown_ids(sheet, col, wanted) > hits:
             self.reject("workbook-identity-mismatch", f"{self.name}: most rows on '{sheet.name}' are actions that "
                         f"were not issued to {manifest.lead} (only {hits} of {len(wanted)} issued IDs found): the "
                         "manifest was copied from another workbook, or another lead's rows were pasted in. Nothing was "
@@ -443,8 +443,9 @@ class _Checker:
             moved |= rows[0] != mrow.row
             self.check.rows.append(self._row(sheet, rows[0], cols, mrow.action_id, action,
                                              issued_values.get(mrow.action_id, {})))
+        resolved = {r.action_id.upper() for r in self.check.rows}
         for mrow in manifest.rows:
-            if mrow.action_id.upper() not in seen:
+            if mrow.action_id.upper() not in seen and mrow.action_id.upper() not in resolved:
                 action = self.facts.actions.get(mrow.action_id)
                 self.add("row-missing", f"The row for action {mrow.action_id} (issued on row {mrow.row}) is not in the "
                          "returned sheet, so nothing was taken for it. Ask the lead to restore the row (or send the "

@@ -1,0 +1,293 @@
+"""Merging returned workbooks: exact values, evidence kept, idempotence, conflicts, supersession, safety.
+
+Returns are the tool's own issued workbooks filled with openpyxl (the LibreOffice round trip is in
+test_merge_libreoffice.py). "Nothing changed" is always checked with Register.fingerprint().
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from hwbs_xl.errors import OutputLocked, RegisterBusy
+from hwbs_xl.model import Month
+from hwbs_xl.register import Register, update_row
+from hwbs_xl.returns.merge import merge
+from hwbs_xl.safeio import office_lock_file, plan_lock
+
+from test_returns_support import (CHILDREN, CYCLE, DPH, HOUSING, Cells, fill_openpyxl, issued_files, plan_copy,
+                                  read_manifest)
+
+TODAY = date(2024, 10, 10)
+PROGRESS = "Café sessions ran in 12 wards – £4,500 spent.\nNext: “walk and talk” in Zoë’s team.\n\n• 名前 ✓"
+
+
+@pytest.fixture
+def plan(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return plan_copy(tmp_path)
+
+
+def fingerprint(paths) -> str:  # type: ignore[no-untyped-def]
+    with Register.open(paths) as reg:
+        return reg.fingerprint()
+
+
+def tables(paths) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    with Register.open(paths) as reg:
+        return {t: [dict(r) for r in reg.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
+                for t in ("updates", "flags", "returns")}
+
+
+def fill(paths, lead: str, dest: Path, answers: dict[tuple[str, str], object]) -> Path:  # type: ignore[no-untyped-def]
+    src = issued_files(paths)[lead]
+    c = Cells(read_manifest(src))
+    return fill_openpyxl(src, dest, {(c.sheet, c.of(a, k)): v for (a, k), v in answers.items()})
+
+
+def dph_return(paths, dest: Path, progress: str = PROGRESS) -> Path:  # type: ignore[no-untyped-def]
+    return fill(paths, DPH, dest, {
+        ("KA1-02", "new_status"): "Completed", ("KA1-02", "new_progress"): progress,
+        ("KA2-03", "new_status"): "Delayed achievement by target date",
+        ("KA2-03", "new_progress"): "Waiting for the ICB’s data-sharing agreement.",
+        ("KA2-03", "revised_finish"): datetime(2026, 3, 31),
+        ("KA2-03", "comment"): "Call José on 020 8359 2000 – “any time”.",
+    })
+
+
+def run(paths, *files, **kw):  # type: ignore[no-untyped-def]
+    return merge(paths, list(files), command="pytest merge", today=TODAY, **kw)
+
+
+def test_every_typed_value_arrives_exactly_and_the_file_is_kept(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    returned = dph_return(plan, tmp_path / "from DPH.xlsx")
+    result = run(plan, returned)
+    assert result.ok and result.batch_id
+    with Register.open(plan) as reg:
+        done = reg.update("KA1-02", CYCLE)
+        delayed = reg.update("KA2-03", CYCLE)
+        row = dict(reg.conn.execute("SELECT * FROM returns").fetchone())
+    assert done is not None and delayed is not None
+    assert (done.status, done.status_raw, done.progress) == ("completed", "Completed", PROGRESS)
+    assert (delayed.status, delayed.revised_finish) == ("delayed", Month(2026, 3))
+    assert delayed.comment == "Call José on 020 8359 2000 – “any time”."
+    assert delayed.source.returned_by == DPH and delayed.source.where == "'Update'!I7"
+    evidence = plan.root / row["stored_path"]
+    assert evidence.read_bytes() == returned.read_bytes()  # byte for byte, never re-saved
+    assert evidence.name.startswith(row["sha256"]) and row["state"] == "merged" and row["lead"] == DPH
+    assert delayed.source.sha256 == row["sha256"]
+    assert result.master is not None and result.master.is_file()
+
+
+def test_the_same_workbook_merged_twice_changes_nothing(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    returned = dph_return(plan, tmp_path / "dph.xlsx")
+    run(plan, returned)
+    before = fingerprint(plan)
+    again = run(plan, returned)
+    assert fingerprint(plan) == before and again.batch_id is None
+    assert [o.state for o in again.files] == ["already-merged"]
+    assert [f.code for f in again.report if f.code == "already-merged"] == ["already-merged"]
+    copy = tmp_path / "renamed copy.xlsx"  # the same bytes under another name: still the same return
+    copy.write_bytes(returned.read_bytes())
+    run(plan, copy)
+    assert fingerprint(plan) == before
+
+
+def test_dry_run_shows_each_action_and_writes_nothing(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    returned = dph_return(plan, tmp_path / "dph.xlsx")
+    before = fingerprint(plan)
+    files_before = sorted(p for p in plan.root.rglob("*") if p.is_file())
+    result = run(plan, returned, dry_run=True)
+    assert fingerprint(plan) == before
+    assert sorted(p for p in plan.root.rglob("*") if p.is_file()) == files_before
+    assert {(c.action_id, c.kind) for c in result.changes} == {("KA1-02", "new"), ("KA2-03", "new")}
+    text = "\n".join(result.lines())
+    assert "dry run" in text and "KA1-02" in text and "KA2-03" in text
+
+
+def test_two_leads_conflicting_returns_give_a_conflict(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run(plan, dph_return(plan, tmp_path / "dph.xlsx"))
+    children = fill(plan, CHILDREN, tmp_path / "children.xlsx", {
+        ("KA1-02", "new_status"): "On target to be achieved by target date",
+        ("KA1-02", "new_progress"): "Training booked for January.",
+        ("KA1-01", "new_status"): "On target to be achieved by target date",
+        ("KA1-01", "new_progress"): "Hubs open in 20 of 24 wards.",
+    })
+    result = run(plan, children)
+    conflict = next(c for c in result.changes if c.action_id == "KA1-02")
+    assert conflict.kind == "conflict"
+    with Register.open(plan) as reg:
+        kept = reg.update("KA1-02", CYCLE)
+        flags = reg.flags(cycle=CYCLE, open_only=True)
+        other = reg.update("KA1-01", CYCLE)
+    assert kept is not None and kept.progress == PROGRESS and kept.source.returned_by == DPH and kept.needs_review
+    assert [(f.action_id, f.code) for f in flags] == [("KA1-02", "return-conflict")]
+    sides = json.loads(flags[0].raw)
+    assert sides["register"]["by"] == DPH and sides["returned"]["by"] == CHILDREN
+    assert sides["returned"]["progress"] == "Training booked for January."
+    assert other is not None and other.progress == "Hubs open in 20 of 24 wards."  # the rest of the file is taken
+    text = "\n".join(result.lines())
+    assert "CONFLICT" in text and DPH in text and CHILDREN in text
+
+
+def test_a_joint_lead_agreeing_or_leaving_it_blank_is_no_conflict(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run(plan, dph_return(plan, tmp_path / "dph.xlsx"))
+    housing = fill(plan, HOUSING, tmp_path / "housing.xlsx", {
+        ("KA2-03", "new_status"): "Delayed achievement by target date",
+        ("KA2-03", "new_progress"): "Waiting for the ICB’s data-sharing agreement.",
+        ("KA2-03", "revised_finish"): datetime(2026, 3, 1),
+        ("KA2-03", "comment"): "Call José on 020 8359 2000 – “any time”.",
+        ("KA2-01", "new_status"): "On target to be achieved by target date",
+        ("KA2-01", "new_progress"): "Standards drafted.",
+    })
+    result = run(plan, housing)
+    assert {c.action_id: c.kind for c in result.changes} == {"KA2-03": "same", "KA2-01": "new"}
+    assert tables(plan)["flags"] == []
+
+
+def test_a_newer_return_from_the_same_lead_supersedes_explicitly(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = dph_return(plan, tmp_path / "v1.xlsx")
+    second = dph_return(plan, tmp_path / "v2.xlsx", progress="Corrected: 14 wards, £4,700.")
+    os.utime(first, (time.time() - 3600, time.time() - 3600))
+    run(plan, first)
+    result = run(plan, second)
+    assert {c.action_id: c.kind for c in result.changes} == {"KA1-02": "replaced", "KA2-03": "same"}
+    assert [f.code for f in result.report if f.code == "return-superseded"] == ["return-superseded"]
+    with Register.open(plan) as reg:
+        assert reg.update("KA1-02", CYCLE).progress == "Corrected: 14 wards, £4,700."  # type: ignore[union-attr]
+        states = dict(reg.conn.execute("SELECT original_name, state FROM returns").fetchall())
+    assert states == {"v1.xlsx": "superseded", "v2.xlsx": "merged"}
+    assert tables(plan)["flags"] == []
+
+
+def test_an_older_copy_after_a_newer_one_is_not_taken(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    old = dph_return(plan, tmp_path / "old.xlsx", progress="First thoughts.")
+    new = dph_return(plan, tmp_path / "new.xlsx")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    run(plan, new)
+    result = run(plan, old)
+    assert [o.state for o in result.files] == ["superseded"]
+    assert [f.code for f in result.report if f.code == "return-older-ignored"] == ["return-older-ignored"]
+    with Register.open(plan) as reg:
+        assert reg.update("KA1-02", CYCLE).progress == PROGRESS  # type: ignore[union-attr]
+
+
+def test_a_register_change_since_issue_is_shown_not_overwritten(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hwbs_xl.model import Provenance, Update
+
+    with Register.open(plan) as reg, reg.batch("edit", command="coordinator edit") as b:
+        b.put("updates", update_row(Update("KA2-03", CYCLE, "on_target", "On target to be achieved by target date",
+                                           progress="Told me by phone: on target.",
+                                           source=Provenance(file="phone call"))))
+    result = run(plan, dph_return(plan, tmp_path / "dph.xlsx"))
+    change = next(c for c in result.changes if c.action_id == "KA2-03")
+    assert change.kind == "register-changed"
+    with Register.open(plan) as reg:
+        assert reg.update("KA2-03", CYCLE).progress == "Told me by phone: on target."  # type: ignore[union-attr]
+        assert [f.code for f in reg.flags(open_only=True)] == ["register-changed-since-issue"]
+    assert "register-changed-since-issue" in [f.code for f in result.report]
+
+
+def test_a_merge_is_one_batch_that_undo_reverses(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    before = tables(plan)
+    result = run(plan, dph_return(plan, tmp_path / "dph.xlsx"))
+    with Register.open(plan) as reg:
+        assert [b.kind for b in reg.log()][-1] == "merge"
+        reg.undo(result.batch_id, command="pytest undo")
+    assert tables(plan) == before
+
+
+def test_rejected_files_are_kept_and_recorded_but_change_no_update(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    junk = tmp_path / "scan.xlsx"
+    junk.write_bytes(b"%PDF-1.4 not a workbook")
+    before = tables(plan)["updates"]
+    result = run(plan, junk)
+    assert [o.state for o in result.files] == ["rejected"] and not result.ok
+    assert tables(plan)["updates"] == before
+    [row] = tables(plan)["returns"]
+    assert row["state"] == "rejected" and (plan.root / row["stored_path"]).read_bytes() == junk.read_bytes()
+
+
+def test_master_open_elsewhere_fails_before_any_work(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    returned = dph_return(plan, tmp_path / "dph.xlsx")
+    lock = office_lock_file(plan.master)
+    lock.write_text("Coordinator,PC,...", encoding="utf-8")
+    before = fingerprint(plan)
+    with pytest.raises(OutputLocked, match="open in another program"):
+        run(plan, returned)
+    assert fingerprint(plan) == before and not any(plan.evidence.iterdir())
+    lock.unlink()
+    run(plan, returned)
+    assert fingerprint(plan) != before
+
+
+def test_a_second_coordinator_is_told_another_command_is_running(plan, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    returned = dph_return(plan, tmp_path / "dph.xlsx")
+    monkeypatch.setenv("HWBS_LOCK_TIMEOUT", "0.2")
+    before = fingerprint(plan)
+    with plan_lock(plan.lock, "merge returns"):  # the first coordinator's merge, still running
+        with pytest.raises(RegisterBusy, match="Another coordinator"):
+            run(plan, returned)
+    assert fingerprint(plan) == before
+
+
+KILLER = r"""
+import sys, time
+from pathlib import Path
+from hwbs_xl.paths import PlanPaths
+from hwbs_xl.register import Batch
+from hwbs_xl.returns.merge import merge
+
+real_put = Batch.put
+def slow_put(self, table, row):
+    done = real_put(self, table, row)
+    if self.changes >= int(sys.argv[3]):
+        Path(sys.argv[4]).write_text("inside the transaction")
+        time.sleep(120)   # killed here, mid-merge
+    return done
+Batch.put = slow_put
+merge(PlanPaths(Path(sys.argv[1])), [Path(sys.argv[2])], command="killed merge")
+"""
+
+
+@pytest.mark.parametrize("after_changes", [1, 3])
+def test_a_merge_killed_part_way_leaves_the_register_intact(plan, tmp_path, after_changes: int) -> None:  # type: ignore[no-untyped-def]
+    returned = dph_return(plan, tmp_path / "dph.xlsx")
+    before = fingerprint(plan)
+    marker = tmp_path / "inside"
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(plan.root), str(returned), str(after_changes), str(marker)])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, "the merge ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert fingerprint(plan) == before  # the rollback journal undid the half-done batch on next open
+    result = run(plan, returned)  # and running again completes
+    assert result.batch_id and fingerprint(plan) != before
+
+
+def test_cli_exit_codes(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = fill(plan, DPH, tmp_path / "bad.xlsx", {("KA1-02", "new_status"): "Finished"})
+    cmd = ["hwbs-xl", "--plan", str(plan.root)]
+    validate = subprocess.run([*cmd, "validate", str(bad)], capture_output=True, text=True)
+    assert validate.returncode == 1 and "status-not-in-list" in validate.stdout
+    dry = subprocess.run([*cmd, "merge", "--dry-run", str(bad)], capture_output=True, text=True)
+    assert dry.returncode == 0 and "dry run" in dry.stdout
+    with plan_lock(plan.lock, "merge returns"):
+        busy = subprocess.run([*cmd, "merge", str(bad)], capture_output=True, text=True,
+                              env={**os.environ, "HWBS_LOCK_TIMEOUT": "0.2"})
+    assert busy.returncode == 3 and "register-busy" in busy.stderr and "Traceback" not in busy.stderr
