@@ -28,11 +28,14 @@ _PROGRESS = [
 
 
 def fill_for_demo(paths: PlanPaths, files: Sequence[Path], *, count: int = 3) -> list[Path]:
-    """Fill the first ``count`` workbooks in ``files``; save the copies in the plan's returns inbox."""
+    """Fill ``count`` of the workbooks in ``files`` (those with the most actions, so the demonstration has
+    something to show); save the copies in the plan's returns inbox."""
     vocab = templates.vocabulary(paths.root)
     by_key = {s.key: s.label for s in vocab}
+    sizes = _issued_sizes(paths)
+    chosen = sorted(files, key=lambda p: (-sizes.get(p.name, 0), p.name))[:count]
     out = []
-    for n, source in enumerate(sorted(files, key=lambda p: p.name)[:count]):
+    for n, source in enumerate(chosen):
         target = paths.inbox / f"{source.stem} - DEMONSTRATION.xlsx"
         out.append(_fill_one(source, target, n, by_key))
     return out
@@ -59,6 +62,18 @@ def _fill_one(source: Path, target: Path, n: int, labels: dict[str, str]) -> Pat
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, lambda tmp: wb.save(tmp))
     return target
+
+
+def _issued_sizes(paths: PlanPaths) -> dict[str, int]:
+    """Issued workbook file name -> number of actions, from the register's record of the open cycle."""
+    from ..manifest import from_record
+    from ..register import Register
+
+    with Register.open(paths) as reg:
+        cycle = reg.open_cycle()
+        rows = reg.conn.execute("SELECT file, manifest FROM issued WHERE cycle = ?",
+                                (cycle.label if cycle else "",)).fetchall()
+    return {Path(r["file"]).name: len(from_record(r["manifest"])[0].rows) for r in rows}
 
 
 def _choice(workbook: int, row: int) -> str:

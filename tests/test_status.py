@@ -1,0 +1,97 @@
+"""The return register (`hwbs-xl status`): positions per lead, overdue by the cycle's due date, the chase
+list files, and reminder drafts for outstanding leads."""
+
+from __future__ import annotations
+
+import email
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from hwbs_xl.errors import UsageProblem
+from hwbs_xl.returns.merge import merge
+from hwbs_xl.returns.status import status
+
+from test_returns_support import CHILDREN, DPH, HOUSING, Cells, fill_openpyxl, issued_files, plan_copy, read_manifest
+
+BEFORE_DUE, AFTER_DUE = date(2024, 10, 10), date(2024, 10, 25)
+
+
+@pytest.fixture
+def plan(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return plan_copy(tmp_path)
+
+
+def returned(plan, lead: str, dest: Path, status_label: str = "On target to be achieved by target date") -> Path:  # type: ignore[no-untyped-def]
+    src = issued_files(plan)[lead]
+    c = Cells(read_manifest(src))
+    edits = {}
+    for row in c.manifest.rows:
+        edits[(c.sheet, c.of(row.action_id, "new_status"))] = status_label
+        edits[(c.sheet, c.of(row.action_id, "new_progress"))] = f"Progress on {row.action_id}."
+    return fill_openpyxl(src, dest, edits)
+
+
+def test_positions_merged_queried_rejected_outstanding(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = returned(plan, DPH, tmp_path / "dph.xlsx")
+    queried = returned(plan, CHILDREN, tmp_path / "children.xlsx", status_label="Finished")
+    junk = tmp_path / "housing.xlsx"
+    junk.write_text("not a workbook", encoding="utf-8")
+    merge(plan, [good, queried, junk], command="pytest")
+    reg = status(plan, today=AFTER_DUE)
+    by = {r.lead: r for r in reg.leads}
+    assert by[DPH].state == "merged" and not by[DPH].outstanding and not by[DPH].overdue
+    assert by[CHILDREN].state == "queried" and by[CHILDREN].queried and not by[CHILDREN].outstanding
+    assert by[HOUSING].state == "outstanding" and by[HOUSING].overdue  # the unreadable file names nobody
+    assert (reg.count("returned"), reg.count("merged"), reg.count("queried"), reg.count("outstanding"),
+            reg.count("overdue")) == (2, 1, 1, 1, 1)
+    assert by[DPH].updated == 3 and by[DPH].last_received
+
+
+def test_nobody_is_overdue_before_the_due_date(plan) -> None:  # type: ignore[no-untyped-def]
+    reg = status(plan, today=BEFORE_DUE)
+    assert reg.count("outstanding") == 3 and reg.count("overdue") == 0
+    assert "3 outstanding, 0 overdue" in reg.lines()[0]
+
+
+def test_chase_list_files_are_safe_and_readable(plan) -> None:  # type: ignore[no-untyped-def]
+    reg = status(plan, today=AFTER_DUE)
+    csv, xlsx = reg.files
+    assert csv.name == "chase-list.csv" and xlsx.name == "chase-list.xlsx"
+    text = csv.read_text(encoding="utf-8-sig")
+    assert HOUSING in text and "OVERDUE" in text
+    ws = load_workbook(xlsx).active
+    leads = [ws.cell(r, 1).value for r in range(5, 8)]
+    assert sorted(leads) == sorted([DPH, CHILDREN, HOUSING])
+    assert all(ws.cell(r, 1).data_type == "s" for r in range(5, 8))
+
+
+def test_reminder_drafts_for_outstanding_leads_only(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    merge(plan, [returned(plan, DPH, tmp_path / "dph.xlsx")], command="pytest")
+    reg = status(plan, drafts=True, today=AFTER_DUE)
+    assert len(reg.drafts) == 2
+    for path in reg.drafts:
+        msg = email.message_from_bytes(path.read_bytes())
+        assert msg["X-Unsent"] == "1" and "Reminder" in msg["Subject"]
+        body, attachment = [p for p in msg.walk() if not p.is_multipart()]
+        assert "was due on 18 October 2024" in body.get_payload(decode=True).decode("utf-8")
+        assert attachment.get_filename().endswith(".xlsx")
+    assert DPH not in " ".join(p.name for p in reg.drafts)
+
+
+def test_no_open_cycle_is_a_usage_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hwbs_xl.paths import PlanPaths
+    from hwbs_xl.planfolder import init_plan
+
+    paths = PlanPaths(tmp_path / "empty")
+    init_plan(paths, "Empty")[0].close()
+    with pytest.raises(UsageProblem, match="No cycle is open"):
+        status(paths)
+
+
+def test_cli_status(plan) -> None:  # type: ignore[no-untyped-def]
+    proc = subprocess.run(["hwbs-xl", "--plan", str(plan.root), "status", "--drafts"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "3 issued" in proc.stdout and "reminder draft" in proc.stdout
