@@ -185,8 +185,22 @@ def write_appendix(paths: PlanPaths, target: Path, *, limit: int | None = None) 
             c.alignment = wrap
         if u and u.status in fills:
             ws.cell(ws.max_row, 6).fill = fills[u.status]
+        # openpyxl does not size rows to their text: estimate the lines of the longest cell (409 pt is the most)
+        lines = max(_lines(str(c.value or ""), WIDTHS[i]) for i, c in enumerate(ws[ws.max_row]))
+        ws.row_dimensions[ws.max_row].height = min(409, 13 * lines + 4)
+    for i, width in enumerate(WIDTHS):
+        ws.column_dimensions["ABCDEFGH"[i]].width = width
     ws.freeze_panes = "A2"
     ws.page_setup.orientation = "landscape"
     ws.print_title_rows = "1:1"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     wb.save(target)
     return target
+
+
+WIDTHS = (14, 30, 18, 9, 9, 16, 60, 45)
+
+
+def _lines(text: str, width: float) -> int:
+    return sum(1 + len(part) // int(width * 1.1) for part in text.split("\n"))

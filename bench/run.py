@@ -62,8 +62,12 @@ STEPS: list[tuple[str, str]] = [
     ("pdf_read", "PDF read (read_pdf)"),
     ("naive_pdf", "  ref: pdfplumber extract_tables"),
     ("pdf_import", "PDF import (read + pipeline)"),
+    ("import_text", "text import, 2 cycles (pipeline)"),
 ]
 WHOLE_CYCLE = ("generate", "merge", "master", "appendix_xlsx")
+# Steps that may take long at national size stop earlier, so `--sizes national` ends in about 15 minutes.
+STEP_TIMEOUTS = {"import_text": 240.0, "appendix_pdf": 400.0}
+DEFAULT_TIMEOUT = 600.0
 TARGETS = {"generate_vs_naive": 2.0, "returns_vs_naive": 5.0, "whole_cycle_s": 120.0, "whole_cycle_mb": 1024.0,
            "pdf_pages_per_s": 4.0, "help_s": 0.3}
 
@@ -427,11 +431,15 @@ def report(runs: list[SizeRun], start: dict[str, Any] | None, info: dict[str, st
     missing = not_built(runs)
     if missing:
         lines += ["Not built yet when this ran (rows show \"not built yet\"): " + ", ".join(missing) + ".", ""]
-    lines += ["How to read: `ms/item` is the cost per workbook, return, action or page; `peak MB` is the "
-              "step's process (its largest worker or LibreOffice in brackets); `cores` is CPU seconds over "
-              "wall seconds (2.0 = both cores busy); `vs ref` is the stage's rate over the reference's. "
-              "References on large sizes run on a sample (the first "
-              f"{args.ref_cap:,} leads/returns) — their per-item rate is what is compared.", ""]
+    lines += ["How to read: `ms/item` is the cost per workbook, return, action, page or row; `peak MB` is the "
+              "step's own process (its largest worker or LibreOffice in brackets); `cores` is CPU seconds over "
+              "wall seconds of the timed call (1.0 = one core busy, 2.0 = both; below 1.0 the step waited for "
+              "disk, LibreOffice or a machine busy with other work); `vs ref` is the stage's rate over the "
+              "reference's. Samples, where a size is large: the naive references handle the first "
+              f"{args.ref_cap:,} workbooks/returns, PDF read and import use the first {args.pdf_pages} pages of "
+              f"the appendix PDF, the text import the first {args.import_rows} actions of two cycles — per-item "
+              "rates are what is compared. `validate + merge` adds the two commands a coordinator runs (merge "
+              "validates again and rebuilds master.xlsx).", ""]
     return "\n".join(lines)
 
 
@@ -452,12 +460,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help="smoke run: few start-up repeats, small reference samples and PDF samples")
     p.add_argument("--profile", action="store_true", help="run every step under cProfile (times inflated)")
-    p.add_argument("--steps", default="", help="only these steps (comma-separated; for profiling one stage)")
+    p.add_argument("--steps", default="",
+                   help="only these steps, on the work folder of an earlier run unless synth is listed "
+                        f"(for profiling one stage); steps: {', '.join(s for s, _ in STEPS)}")
     p.add_argument("--results", type=Path, default=BENCH / "RESULTS.md", help="where to write the results")
     p.add_argument("--work", type=Path, default=OUT, help="work folder (default bench/out)")
-    p.add_argument("--timeout", type=float, default=1200, help="seconds one step may take (default 1200)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds any one step may take (default 600; 240 for the text import, 400 for the PDF)")
     p.add_argument("--ref-cap", type=int, default=None, help="workbooks/returns the naive references handle")
     p.add_argument("--pdf-pages", type=int, default=None, help="pages of the appendix PDF used for PDF import")
+    p.add_argument("--import-rows", type=int, default=None, help="actions per cycle in the text-import sample")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--size", help=argparse.SUPPRESS)
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -466,7 +478,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if args.ref_cap is None:
         args.ref_cap = 20 if args.quick else 1000
     if args.pdf_pages is None:
-        args.pdf_pages = 6 if args.quick else 200
+        args.pdf_pages = 6 if args.quick else 60
+    if args.import_rows is None:
+        args.import_rows = 10 if args.quick else 100
     return args
 
 
@@ -483,23 +497,28 @@ def main(argv: list[str]) -> int:
         print(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}", file=sys.stderr)
         return 2
     only = {s.strip() for s in args.steps.split(",") if s.strip()}
-    options = {"ref_cap": args.ref_cap, "pdf_pages": args.pdf_pages}
+    options = {"ref_cap": args.ref_cap, "pdf_pages": args.pdf_pages, "import_rows": args.import_rows}
     started = datetime.now()
     info = machine()
     print(f"hwbs-xl benchmark — {info['CPU']}, {info['cores']}, {info['RAM']}, Python {info['Python']}", flush=True)
     runs = []
     for size in sizes:
         work = args.work / size
+        if only and "synth" not in only and not (work / "plan").exists():
+            print(f"--steps without synth needs an earlier run of {size} in {work}", file=sys.stderr)
+            return 2
         work.mkdir(parents=True, exist_ok=True)
         log = args.work / f"{size}.log"
-        log.write_text("")
+        if not only:
+            log.write_text("")
         print(f"\n== {size} (work folder {work}, log {log})", flush=True)
         load_before, t0 = load_average(), time.perf_counter()
         results: dict[str, StepResult] = {}
         for step, label in STEPS:
-            if only and step not in only and step != "synth":
+            if only and step not in only:
                 continue
-            r = run_step(step, work, size, options, profile=args.profile, timeout=args.timeout, log=log)
+            timeout = args.timeout or STEP_TIMEOUTS.get(step, DEFAULT_TIMEOUT)
+            r = run_step(step, work, size, options, profile=args.profile, timeout=timeout, log=log)
             results[step] = r
             shown = f"{r.seconds:8.2f} s  {fmt_rate(r):>22}  {r.rss_mb:6.0f} MB" if r.ok else f"{r.status}: {r.detail}"
             print(f"  {label.strip():<38} {shown}", flush=True)

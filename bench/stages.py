@@ -168,8 +168,7 @@ def _issued(w: Work) -> tuple[list[Path], str]:
 
 def step_zip_floor(w: Work) -> dict[str, Any]:
     files, source = _issued(w)
-    parts = zipfloor.load_parts(files)
-    seconds = zipfloor.write_floor(parts, w.out("zip-floor"))
+    seconds = zipfloor.write_floor(files, w.out("zip-floor"))
     return {"items": len(files), "seconds": seconds, "unit": "workbooks", "detail": f"bytes of {source}'s workbooks"}
 
 
@@ -227,7 +226,10 @@ def _counts(result: Any) -> str:
 
 def step_master(w: Work) -> dict[str, Any]:
     write_master = stage("master", "write_master")
-    _, seconds = timed(lambda: write_master(w.paths))
+    from hwbs_xl.register import Register
+
+    with Register.open(w.paths) as reg:
+        _, seconds = timed(lambda: write_master(reg))
     return {"items": _active_actions(w), "seconds": seconds, "unit": "actions"}
 
 
@@ -364,6 +366,26 @@ def _count_actions(paths: PlanPaths) -> int:
         return len(reg.actions())
 
 
+def step_import_text(w: Work) -> dict[str, Any]:
+    """The import pipeline on text: the plan's last two cycles as markdown appendices, into a fresh plan
+    (reading, cleaning, status repair and linking the second cycle's rows to the first's actions)."""
+    import_files = stage("importing.pipeline", "import_files")
+    limit = int(w.options.get("import_rows", 100))
+    files = synth.export_markdown(w.paths, w.out("text-import"), cycles=2, limit=limit)
+    rows = sum(f.read_text(encoding="utf-8").count("\n| ") - 1 for f in files)
+    target = PlanPaths(w.out("text-import-plan"))
+    if target.root.exists():
+        shutil.rmtree(target.root)
+    result, seconds = timed(lambda: import_files(target, files, cycle=None, command=COMMAND))
+    return {"items": rows, "seconds": seconds, "unit": "rows", "actions": _count_actions(target),
+            "detail": f"first {limit} actions of each cycle; " + _import_counts(result)}
+
+
+def _import_counts(result: Any) -> str:
+    counts = getattr(result, "counts", None) or {}
+    return ", ".join(f"{k} {v}" for k, v in list(counts.items())[:6]) if isinstance(counts, dict) else str(counts)
+
+
 STEPS: dict[str, Callable[[Work], dict[str, Any]]] = {
     "synth": step_synth,
     "open_cycle": step_open_cycle,
@@ -381,4 +403,5 @@ STEPS: dict[str, Callable[[Work], dict[str, Any]]] = {
     "pdf_read": step_pdf_read,
     "naive_pdf": step_naive_pdf,
     "pdf_import": step_pdf_import,
+    "import_text": step_import_text,
 }

@@ -257,6 +257,50 @@ def _update(action: Action, label: str, text: TextMaker, rng: random.Random, rec
                   source=Provenance(file="synthetic", where="bench/synth.py", recorded_at=recorded)), words
 
 
+def export_markdown(paths: PlanPaths, out_dir: Path, cycles: int = 2, limit: int | None = None) -> list[Path]:
+    """The plan's last ``cycles`` history cycles as committee appendices in the bundled Barnet markdown
+    layout (one file per cycle, oldest first), for measuring the import pipeline on the same plan.
+    Line breaks inside a cell become <br>, as tables pasted from web pages carry them. ``limit`` keeps the
+    first actions only."""
+    from hwbs_xl import templates
+
+    vocab = templates.vocabulary(paths.root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with Register.open(paths) as reg:
+        plan = reg.plan()
+        labels = [c.label for c in reg.cycles() if c.state == "closed"]
+        chosen = labels[-cycles:]
+        actions = reg.actions()[:limit]
+        files = []
+        for label in chosen:
+            before = labels[labels.index(label) - 1] if labels.index(label) > 0 else None
+            now = {u.action_id: u for u in reg.updates(cycle=label)}
+            notes = {u.action_id: u for u in reg.updates(cycle=before)} if before else {}
+            head = ["HWBS Key Area", "Project Activity", "Lead", "Start Date", "Finish Date",
+                    f"Status as of {label}", "Progress Report - What has been achieved, and what still needs to be achieved?"]
+            head += [f"{before} notes on action"] if before else []
+            lines = ["", "Appendix A", "", plan.title if plan else "", "", _md_row(head), _md_row(["---"] * len(head))]
+            for a in actions:
+                u = now.get(a.id)
+                if u is None:
+                    continue
+                status = vocab.by_key(u.status)
+                cells = [a.key_area.split(":")[0], a.activity, "; ".join(a.leads), a.start.label if a.start else "",
+                         a.finish.label if a.finish else "", status.label if status else u.status_raw, u.progress]
+                if before:
+                    n = notes.get(a.id)
+                    cells.append(n.progress if n else "")
+                lines.append(_md_row(cells))
+            target = out_dir / f"appendix-{label.replace(' ', '-')}.md"
+            target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            files.append(target)
+    return files
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "/").replace("\n", "<br>") for c in cells) + " |"
+
+
 def _add_months(m: Month, n: int) -> Month:
     index = m.year * 12 + m.month - 1 + n
     return Month(index // 12, index % 12 + 1)
