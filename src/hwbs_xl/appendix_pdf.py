@@ -45,7 +45,7 @@ def write(appendix: Appendix, path: Path) -> tuple[Path, int]:
     with tempfile.TemporaryDirectory(prefix="hwbs-appendix-") as tmp:
         folder = Path(tmp)
         book = folder / (Path(path).stem + ".xlsx")
-        appendix_xlsx.write_workbook(appendix, book)
+        appendix_xlsx.write_workbook(appendix, book, appendix_xlsx.LIBREOFFICE)  # rows sized as Calc prints them
         rendered = libreoffice.convert(book, PDF_FILTER, folder / "pdf")
         data, pages = finish(appendix, rendered.read_bytes())
     safeio.atomic_write(Path(path), data)

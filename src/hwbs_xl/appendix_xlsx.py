@@ -12,6 +12,7 @@ Every string goes through xlsxout.write_text (text stays text; return codes chec
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,34 +29,69 @@ _ARIAL = [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 
           722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278,
           278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
           556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584]
+_OTHER = {"\u2022": 350, "\u2013": 556, "\u2014": 1000, "\u2018": 222, "\u2019": 222, "\u201c": 333,
+          "\u201d": 333, "\u00a3": 556, "\u20ac": 556, "\u2026": 1000, "\u00a0": 278, "\u25a0": 604}
 _BOLD_FACTOR = 1.08   # Arial Bold is about 8% wider on average
-_SLACK = 1.02         # measure text a little wide: a row a line too tall is fine, one a line short cuts text
-PX_PER_CHAR = 7       # Excel's column unit: the width of "0" in the default font, in pixels
 ROW_LIMIT_PT = 409.0  # Excel's tallest row
 CELL_PAD_PT = 4.0     # space above and below the text inside a cell
-LINE_FACTOR = 1.17    # line height / font size, as Excel and LibreOffice lay out Arial
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """How a spreadsheet program lays out the workbook, for computing row heights.
+
+    Excel turns a width of N characters into N * 7 + 5 pixels (its default font's digit width, rounded to
+    whole pixels) and wraps Arial 9 lines about 10.5 pt apart. LibreOffice uses the unrounded digit width of
+    Liberation Sans 10 (5.57 pt) and spaces lines 1.115 em apart, so the same text takes fewer, closer
+    lines there. The xlsx is sized for Excel (it shows everything in both); the workbook LibreOffice turns
+    into the PDF is sized for LibreOffice, so the committee's pages carry no empty half-rows.
+    """
+
+    per_char: float      # points per character of column width
+    col_pad: float       # points added to every column
+    line_factor: float   # line height / font size
+    slack: float         # measure text this much wider: one line too many is fine, one too few cuts text
+
+    def column_points(self, width_chars: float) -> float:
+        return width_chars * self.per_char + self.col_pad
+
+    def line_height(self, size: float) -> float:
+        return size * self.line_factor
+
+    def row_height(self, line_count: int, size: float) -> float:
+        return round(max(1, line_count) * self.line_height(size) + CELL_PAD_PT, 2)
+
+    def wrap(self, text: str, width_pt: float, size: float, bold: bool = False) -> list[tuple[int, int]]:
+        return wrap(text, width_pt, size * self.slack, bold)
+
+
+EXCEL = Metrics(per_char=5.25, col_pad=3.75, line_factor=1.17, slack=1.02)
+LIBREOFFICE = Metrics(per_char=5.571, col_pad=3.92, line_factor=1.13, slack=1.01)
 
 
 def char_width(ch: str) -> int:
     code = ord(ch)
     if 32 <= code <= 126:
         return _ARIAL[code - 32]
-    if code >= 0x2E80:  # CJK and other full-width scripts
+    if ch in _OTHER:
+        return _OTHER[ch]
+    base = unicodedata.normalize("NFD", ch)[0]  # an accented letter is as wide as its letter
+    if 32 <= ord(base) <= 126:
+        return _ARIAL[ord(base) - 32]
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
         return 1000
-    if ch in "\u00a0\u2009\u200a":
-        return 278
     return 600
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width of ``text`` in points at ``size`` points."""
-    w = sum(char_width(c) for c in text) * size / 1000 * _SLACK
+    w = sum(char_width(c) for c in text) * size / 1000
     return w * _BOLD_FACTOR if bold else w
 
 
 def column_points(width_chars: float) -> float:
-    """A column's width in points, as Excel converts its character width (pixels = chars * 7 + 5)."""
-    return int(width_chars * PX_PER_CHAR + 5) * 0.75
+    """A column's width in points as Excel draws it."""
+    return EXCEL.column_points(width_chars)
 
 
 def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[tuple[int, int]]:
@@ -112,14 +148,6 @@ def _wrap_paragraph(text: str, start: int, end: int, usable: float, size: float,
     lines.append((line_start, end))
 
 
-def line_height(size: float) -> float:
-    return size * LINE_FACTOR
-
-
-def row_height(line_count: int, size: float) -> float:
-    return round(max(1, line_count) * line_height(size) + CELL_PAD_PT, 2)
-
-
 # ---- the table laid out for print ----------------------------------------------------------------------
 
 @dataclass
@@ -140,6 +168,7 @@ class TableLayout:
     first_rows: dict[str, int] = field(default_factory=dict)  # key area -> index into rows
     max_row_height: float = ROW_LIMIT_PT
     scale: float = 1.0
+    metrics: Metrics = EXCEL
 
 
 PAPER_PT = {"A4": (841.89, 595.28), "A3": (1190.55, 841.89)}
@@ -155,12 +184,12 @@ def paper(appendix: Appendix) -> str:
     return name if name in PAPER_PT else "A4"
 
 
-def fit_scale(appendix: Appendix, widths_chars: list[float]) -> float:
+def fit_scale(appendix: Appendix, widths_chars: list[float], metrics: Metrics = EXCEL) -> float:
     """The scale "fit to one page wide" prints at (whole percent, as the spreadsheet programs round)."""
     p = page(appendix)
     width, _ = PAPER_PT[paper(appendix)]
     printable = width - 72 * (float(p.get("margin_left_in", 0.4)) + float(p.get("margin_right_in", 0.4)))
-    total = sum(column_points(w) for w in widths_chars)
+    total = sum(metrics.column_points(w) for w in widths_chars)
     return min(1.0, math.floor(printable / total * 100) / 100) if total else 1.0
 
 
@@ -192,35 +221,36 @@ def cell_values(appendix: Appendix, row: AppendixRow) -> list[str]:
     return [xlsxout.cell_text(v) for v in out]
 
 
-def layout(appendix: Appendix) -> TableLayout:
+def layout(appendix: Appendix, metrics: Metrics = EXCEL) -> TableLayout:
     """Every row of the table with its height, long actions split into continuation rows."""
+    m = metrics
     font = appendix.settings.get("font", {})
     size = float(font.get("size", 9))
     head_size = float(font.get("header_size", size))
     widths = [c.width for c in appendix.columns]
-    points = [column_points(w) for w in widths]
-    header_lines = max(len(wrap(c.title, pt, head_size, bold=True)) for c, pt in zip(appendix.columns, points))
-    header_height = row_height(header_lines, head_size)
-    scale = fit_scale(appendix, widths)
-    room = page_body_points(appendix, scale) - header_height - 2 * line_height(size)  # keep a margin of safety
+    points = [m.column_points(w) for w in widths]
+    header_lines = max(len(m.wrap(c.title, pt, head_size, bold=True)) for c, pt in zip(appendix.columns, points))
+    header_height = m.row_height(header_lines, head_size)
+    scale = fit_scale(appendix, widths, m)
+    room = page_body_points(appendix, scale) - header_height - 2 * m.line_height(size)  # a margin of safety
     max_height = min(ROW_LIMIT_PT, room)
-    max_lines = max(1, int((max_height - CELL_PAD_PT) // line_height(size)))
-    out = TableLayout(appendix.columns, header_height, max_row_height=max_height, scale=scale)
+    max_lines = max(1, int((max_height - CELL_PAD_PT) // m.line_height(size)))
+    out = TableLayout(appendix.columns, header_height, max_row_height=max_height, scale=scale, metrics=m)
     marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
     for ka in appendix.key_areas:
         out.first_rows[ka.name] = len(out.rows)
         for row in ka.rows:
-            out.rows.extend(_split(appendix, row, cell_values(appendix, row), points, size, max_lines, marker))
+            out.rows.extend(_split(appendix, row, cell_values(appendix, row), points, size, max_lines, marker, m))
     return out
 
 
 def _split(appendix: Appendix, row: AppendixRow, cells: list[str], points: list[float], size: float,
-           max_lines: int, marker: str) -> list[PrintRow]:
+           max_lines: int, marker: str, m: Metrics) -> list[PrintRow]:
     """One action as one row, or as several when its text is taller than a page."""
-    pieces = [wrap(text, pt, size) for text, pt in zip(cells, points)]
+    pieces = [m.wrap(text, pt, size) for text, pt in zip(cells, points)]
     most = max(len(p) for p in pieces)
     if most <= max_lines:
-        return [PrintRow(row, cells, row_height(most, size))]
+        return [PrintRow(row, cells, m.row_height(most, size))]
     out: list[PrintRow] = []
     chunks = math.ceil(most / max_lines)
     for n in range(chunks):
@@ -235,8 +265,8 @@ def _split(appendix: Appendix, row: AppendixRow, cells: list[str], points: list[
             for i, col in enumerate(appendix.columns):
                 if col.field == "activity":
                     part[i] = marker
-        height = max(len(wrap(t, pt, size)) for t, pt in zip(part, points))
-        out.append(PrintRow(row, part, row_height(height, size), continued=n > 0))
+        height = max(len(m.wrap(t, pt, size)) for t, pt in zip(part, points))
+        out.append(PrintRow(row, part, m.row_height(height, size), continued=n > 0))
     return out
 
 
@@ -250,16 +280,19 @@ def write(appendix: Appendix, path: Path) -> Path:
     return safeio.atomic_write(Path(path), lambda tmp: write_workbook(appendix, tmp))
 
 
-def write_workbook(appendix: Appendix, target: Path) -> TableLayout:
-    """Write the workbook straight to ``target`` (callers make it atomic). Returns the table layout used."""
-    table = layout(appendix)
+def write_workbook(appendix: Appendix, target: Path, metrics: Metrics = EXCEL) -> TableLayout:
+    """Write the workbook straight to ``target`` (callers make it atomic). Returns the table layout used.
+
+    ``metrics`` says which program the row heights are computed for (EXCEL, or LIBREOFFICE for the PDF).
+    """
+    table = layout(appendix, metrics)
     font = appendix.settings.get("font", {})
     # The default font sets the column-width unit in both Excel and LibreOffice: make it the table's font,
     # else LibreOffice measures widths with whatever it substitutes for Calibri and columns come out wider.
     wb = xlsxout.new_workbook(str(target), default_format_properties={
         "font_name": str(font.get("name", "Arial")), "font_size": 10}, default_row_height=17)
     try:
-        styles = _Styles(wb, appendix)
+        styles = _Styles(wb, appendix, metrics)
         _properties(wb, appendix)
         write_summary(wb, appendix, styles)
         _write_table(wb, appendix, styles, table)
@@ -286,7 +319,8 @@ def _properties(wb: Any, appendix: Appendix) -> None:
 class _Styles:
     """The workbook's cell formats, made once (XlsxWriter needs one Format per combination)."""
 
-    def __init__(self, wb: Any, appendix: Appendix) -> None:
+    def __init__(self, wb: Any, appendix: Appendix, metrics: Metrics) -> None:
+        self.metrics = metrics
         font = appendix.settings.get("font", {})
         colours = appendix.settings.get("colours", {})
         self.name = str(font.get("name", "Arial"))
@@ -401,7 +435,7 @@ def _write_table(wb: Any, appendix: Appendix, styles: _Styles, table: TableLayou
             xlsxout.write_text(ws, r, i, value, _cell_style(styles, col, pr),
                                what=f"{col.title} of action {pr.row.action.id}")
     if breaks:
-        ws.set_h_pagebreaks(breaks)
+        xlsxout.check(ws.set_h_pagebreaks(breaks), "the page breaks between key areas")
     ws.repeat_rows(head)
     ws.freeze_panes(head + 1, 0)
     xlsxout.check(ws.autofilter(head, 0, max(r, head), len(table.columns) - 1), "the filter")
@@ -425,18 +459,38 @@ def _cell_style(styles: _Styles, col: Column, pr: PrintRow) -> Any:
 # ---- the summary sheet ---------------------------------------------------------------------------------
 
 SUMMARY_WIDTHS = [30.0, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5, 12.5]  # A..H
+DEFAULT_ROW_PT = 12.75  # a row whose height is not set (Arial 10)
 
 
 class _Sheet:
     """A cursor over the summary sheet: writes rows top to bottom, sizing each to its text."""
 
-    def __init__(self, ws: Any, styles: _Styles) -> None:
+    def __init__(self, ws: Any, styles: _Styles, page_height: float) -> None:
         self.ws = ws
         self.styles = styles
         self.r = 0
+        self.page_height = page_height  # sheet points one printed page holds
+        self.used = 0.0                 # on the current page
+        self.breaks: list[int] = []
+
+    def _advance(self, height: float) -> None:
+        self.r += 1
+        self.used += height
+        if self.used > self.page_height:  # the program breaks the page before this row
+            self.used = height
+
+    def keep(self, needed: float) -> None:
+        """Start a new page unless ``needed`` points still fit: a heading never sits alone at a page foot."""
+        if self.used > 0 and self.used + needed > self.page_height:
+            self.breaks.append(self.r)
+            self.used = 0.0
+
+    def heading(self, text: str, needed: float = 110.0) -> None:
+        self.keep(needed)
+        self.line(text, self.styles.section, height=18)
 
     def span_width(self, first: int, last: int) -> float:
-        return sum(column_points(w) for w in SUMMARY_WIDTHS[first:last + 1])
+        return sum(self.styles.metrics.column_points(w) for w in SUMMARY_WIDTHS[first:last + 1])
 
     def put(self, cells: list[tuple[int, int, str, Any]], *, what: str, min_height: float = 0.0) -> None:
         """One row: (first col, last col, text, format) per cell; merged when a cell spans columns."""
@@ -445,19 +499,20 @@ class _Sheet:
             if last > first:
                 xlsxout.check(self.ws.merge_range(self.r, first, self.r, last, "", fmt), what)
             xlsxout.write_text(self.ws, self.r, first, value, fmt, what=what)
-            lines = max(lines, len(wrap(value, self.span_width(first, last), self.styles.size)))
-        xlsxout.check(self.ws.set_row(self.r, max(min_height, row_height(lines, self.styles.size))), what)
-        self.r += 1
+            lines = max(lines, len(self.styles.metrics.wrap(value, self.span_width(first, last), self.styles.size)))
+        height = max(min_height, self.styles.metrics.row_height(lines, self.styles.size))
+        xlsxout.check(self.ws.set_row(self.r, height), what)
+        self._advance(height)
 
     def line(self, text: str, fmt: Any, *, height: float | None = None, what: str = "the summary") -> None:
         xlsxout.write_text(self.ws, self.r, 0, text, fmt, what=what)
         if height:
             xlsxout.check(self.ws.set_row(self.r, height), what)
-        self.r += 1
+        self._advance(height or DEFAULT_ROW_PT)
 
     def gap(self, height: float = 8.0) -> None:
         xlsxout.check(self.ws.set_row(self.r, height), "a spacing row")
-        self.r += 1
+        self._advance(height)
 
 
 def write_summary(wb: Any, appendix: Appendix, styles: _Styles) -> None:
@@ -467,7 +522,8 @@ def write_summary(wb: Any, appendix: Appendix, styles: _Styles) -> None:
     print_setup(ws, appendix)
     for i, w in enumerate(SUMMARY_WIDTHS):
         xlsxout.check(ws.set_column(i, i, w), "a column width")
-    sheet = _Sheet(ws, styles)
+    scale = fit_scale(appendix, SUMMARY_WIDTHS, styles.metrics)
+    sheet = _Sheet(ws, styles, page_body_points(appendix, scale) - 2 * DEFAULT_ROW_PT)
     sheet.line(appendix.appendix_title, styles.title, height=22)
     sheet.line(appendix.plan_title, styles.subtitle, height=18)
     sheet.line(appendix.text("heading", "summary"), styles.subtitle, height=18)
@@ -479,13 +535,15 @@ def write_summary(wb: Any, appendix: Appendix, styles: _Styles) -> None:
     _movement(sheet, appendix)
     _awaiting(sheet, appendix)
     _legend(sheet, appendix)
+    if sheet.breaks:
+        xlsxout.check(ws.set_h_pagebreaks(sheet.breaks), "the summary's page breaks")
 
 
 def _counts(sheet: _Sheet, appendix: Appendix) -> int:
     """Status counts by key area with totals; returns the header row (the chart reads the cells)."""
     s = appendix.summary
     st = sheet.styles
-    sheet.line(appendix.text("counts_heading", "summary"), st.section, height=18)
+    sheet.heading(appendix.text("counts_heading", "summary"))
     top = sheet.r
     heads = [(0, 0, appendix.text("col_key_area", "summary"), st.header)]
     for i, key in enumerate(s.status_keys):
@@ -498,7 +556,7 @@ def _counts(sheet: _Sheet, appendix: Appendix) -> int:
         for i, key in enumerate(s.status_keys):
             xlsxout.write_number(ws, r, i + 1, counts[key], st.number, what="a count")
         xlsxout.write_number(ws, r, len(s.status_keys) + 1, sum(counts.values()), st.total, what="a count")
-        xlsxout.check(ws.set_row(r, row_height(1, st.size) + 2), "a row height")
+        xlsxout.check(ws.set_row(r, st.metrics.row_height(1, st.size) + 2), "a row height")
         sheet.r += 1
     ws, r = sheet.ws, sheet.r
     xlsxout.write_text(ws, r, 0, appendix.text("counts_total", "summary"), st.total_label, what="the total")
@@ -537,8 +595,9 @@ def _chart(wb: Any, sheet: _Sheet, appendix: Appendix, top: int) -> None:
     chart.set_y_axis({"num_font": font, "reverse": True})
     chart.set_legend({"position": "bottom", "font": font})
     chart.set_size({"width": 760, "height": 70 + 46 * areas + 60})
-    xlsxout.check(sheet.ws.insert_chart(sheet.r, 0, chart, {"x_offset": 2, "y_offset": 4}), "the chart")
     height_pt = (70 + 46 * areas + 60) * 0.75 + 12
+    sheet.keep(height_pt)
+    xlsxout.check(sheet.ws.insert_chart(sheet.r, 0, chart, {"x_offset": 2, "y_offset": 4}), "the chart")
     rows = math.ceil(height_pt / 15)
     for _ in range(rows):
         sheet.gap(15)
@@ -554,14 +613,14 @@ def _short_action(row_or_action: Any) -> str:
     action = getattr(row_or_action, "action", row_or_action)
     activity = getattr(row_or_action, "activity", action.activity)
     words = activity.split()
-    title = " ".join(words[:14]) + (" …" if len(words) > 14 else "")
+    title = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
     return f"{action.key_area}: {title}"
 
 
 def _movement(sheet: _Sheet, appendix: Appendix) -> None:
     st = sheet.styles
     s = appendix.summary
-    sheet.line(appendix.text("movement_heading", "summary"), st.section, height=18)
+    sheet.heading(appendix.text("movement_heading", "summary"))
     if appendix.previous is None:
         sheet.line(appendix.text("movement_none", "summary"), st.note)
         sheet.gap()
@@ -574,7 +633,8 @@ def _movement(sheet: _Sheet, appendix: Appendix) -> None:
     for key, ids in s.movement.items():
         if not ids and key not in ("completed", "improved", "slipped", "new"):
             continue
-        listed = "" if key in ("unchanged", "first_status") else "\n".join(
+        # unchanged ones are most of the plan; unsettled and awaiting ones have their own lists below
+        listed = "" if key in ("unchanged", "first_status", "to_confirm", "awaiting") else "\n".join(
             _short_action(rows.get(i) or retired[i]) for i in ids)
         fmt = st.changed if key in ("completed", "improved", "new", "slipped", "closed") and ids else st.cell
         sheet.put([(0, 0, appendix.movement_label(key), fmt), (1, 1, str(len(ids)), st.centre),
@@ -583,28 +643,28 @@ def _movement(sheet: _Sheet, appendix: Appendix) -> None:
 
 
 def _awaiting(sheet: _Sheet, appendix: Appendix) -> None:
+    """The two chase lists. Their headings avoid the table's own words (key area, activity, status, lead)
+    so that a PDF reader importing the appendix back never takes a list for the appendix table."""
     st = sheet.styles
     s = appendix.summary
     sep = "; "
-    sheet.line(appendix.text("awaiting_heading", "summary"), st.section, height=18)
+    sheet.heading(appendix.text("awaiting_heading", "summary"), 60.0)
     if not s.awaiting:
         sheet.line(appendix.text("awaiting_none", "summary"), st.note)
     else:
-        sheet.put([(0, 0, appendix.text("col_key_area", "summary"), st.header),
-                   (1, 4, appendix.text("col_activity", "summary"), st.header),
+        sheet.put([(0, 4, appendix.text("col_activity", "summary"), st.header),
                    (5, 7, appendix.text("col_lead", "summary"), st.header)], what="the awaiting header")
         for r in s.awaiting:
-            sheet.put([(0, 0, r.action.key_area, st.key_area), (1, 4, r.activity, st.cell),
+            sheet.put([(0, 4, f"{r.action.key_area}: {r.activity}", st.cell),
                        (5, 7, sep.join(r.leads), st.cell)], what=f"awaiting update {r.action.id}")
     sheet.gap()
     if s.to_confirm:
-        sheet.line(appendix.text("to_confirm_heading", "summary"), st.section, height=18)
-        sheet.put([(0, 0, appendix.text("col_key_area", "summary"), st.header),
-                   (1, 3, appendix.text("col_activity", "summary"), st.header),
+        sheet.heading(appendix.text("to_confirm_heading", "summary"))
+        sheet.put([(0, 3, appendix.text("col_activity", "summary"), st.header),
                    (4, 5, appendix.text("col_status_given", "summary"), st.header),
                    (6, 7, appendix.text("col_lead", "summary"), st.header)], what="the to-confirm header")
         for r in s.to_confirm:
-            sheet.put([(0, 0, r.action.key_area, st.key_area), (1, 3, r.activity, st.cell),
+            sheet.put([(0, 3, f"{r.action.key_area}: {r.activity}", st.cell),
                        (4, 5, r.status_text, st.status("to_confirm")), (6, 7, sep.join(r.leads), st.cell)],
                       what=f"status to confirm {r.action.id}")
         sheet.gap()
@@ -612,7 +672,7 @@ def _awaiting(sheet: _Sheet, appendix: Appendix) -> None:
 
 def _legend(sheet: _Sheet, appendix: Appendix) -> None:
     st = sheet.styles
-    sheet.line(appendix.text("legend_heading", "summary"), st.section, height=18)
+    sheet.heading(appendix.text("legend_heading", "summary"), 40.0 + 18.0 * (len(appendix.vocabulary) + 4))
     sheet.put([(0, 7, appendix.text("legend_status", "summary"), st.plain)], what="the legend")
     for s in appendix.vocabulary:
         sheet.put([(0, 2, s.label, st.status(s.key)), (3, 7, s.meaning, st.cell)], what="the legend")
