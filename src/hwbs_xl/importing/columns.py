@@ -21,16 +21,21 @@ _MONTHS = "|".join(sorted({m.lower() for m in calendar.month_name if m} | {m.low
 _CYCLE = re.compile(rf"\b({_MONTHS})\.?[\s\-/]*((?:19|20|21)\d\d)\b", re.I)
 
 
-def levenshtein(a: str, b: str) -> int:
+def levenshtein(a: str, b: str, limit: int | None = None) -> int:
+    """Edit distance; with ``limit``, stops early and returns limit + 1 once it must be more."""
     if a == b:
         return 0
     if len(a) < len(b):
         a, b = b, a
+    if limit is not None and len(a) - len(b) > limit:
+        return limit + 1
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if limit is not None and min(current) > limit:
+            return limit + 1
         previous = current
     return previous[-1]
 
@@ -74,12 +79,18 @@ class HeaderMatcher:
                 if words:
                     self.synonyms.append((meaning, words))
         self.vocabulary = {w for _, words in self.synonyms for w in words} | {"date"}
+        self._cache: dict[str, HeaderMatch | None] = {}
 
     def _words(self, text: str) -> tuple[str, ...]:
         return tuple(w for w in fold(text).split() if w not in self.filler)
 
     def match(self, text: str) -> HeaderMatch | None:
         """The meaning of one header cell, or None (unknown, or two meanings equally likely)."""
+        if text not in self._cache:
+            self._cache[text] = self._match(text)
+        return self._cache[text]
+
+    def _match(self, text: str) -> HeaderMatch | None:
         cycle, rest = find_cycle(text)
         words = self._words(rest)
         if not words:
@@ -114,9 +125,13 @@ class HeaderMatcher:
             if size <= len(words):
                 windows |= {words[:size], words[-size:]}
         for window in windows:
-            d = min(levenshtein(" ".join(window), phrase), levenshtein("".join(window), phrase.replace(" ", "")))
-            if d <= budget and (best is None or d < best):
-                best = d
+            spaced, joined = " ".join(window), "".join(window)
+            for a, b in ((spaced, phrase), (joined, phrase.replace(" ", ""))):
+                if abs(len(a) - len(b)) > budget:  # the length difference alone is more edits than allowed
+                    continue
+                d = levenshtein(a, b, budget)
+                if d <= budget and (best is None or d < best):
+                    best = d
         return best
 
     def is_header_words(self, text: str) -> bool:

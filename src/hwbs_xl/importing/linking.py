@@ -52,6 +52,7 @@ class Similarity:
     def __init__(self, generic_words: Iterable[str], corpus: Iterable[str], chars_baseline: float = 0.4) -> None:
         self.generic = {w.lower() for w in generic_words}
         self.baseline = chars_baseline
+        self._docs: dict[str, _Doc] = {}
         docs = {fold(t) for t in corpus if t}
         self.n = max(1, len(docs))
         self.df: Counter[str] = Counter()
@@ -59,6 +60,11 @@ class Similarity:
             self.df.update(self.doc(doc).content)
 
     def doc(self, text: str) -> _Doc:
+        if text not in self._docs:
+            self._docs[text] = self._doc(text)
+        return self._docs[text]
+
+    def _doc(self, text: str) -> _Doc:
         raw = _RAW_WORD.findall(text)
         words = [w.lower().replace("’", "'") for w in raw]
         content, acronyms = set(), set()
@@ -105,7 +111,13 @@ class Similarity:
         fa, fb = fold(a), fold(b)
         if not fa or not fb:
             return 0.0
-        return 1.0 if fa == fb else SequenceMatcher(None, fa, fb, autojunk=False).ratio()
+        if fa == fb:
+            return 1.0
+        m = SequenceMatcher(None, fa, fb, autojunk=False)
+        # the cheap upper bounds first: most pairs are plainly different wordings
+        if m.real_quick_ratio() < self.baseline or m.quick_ratio() < self.baseline:
+            return m.quick_ratio()
+        return m.ratio()
 
     def score(self, a: str, b: str) -> tuple[float, float]:
         """(wording, similarity): wording is character likeness; similarity also counts shared subject

@@ -30,7 +30,7 @@ from .linking import Candidate, Link, Linker, RowEvidence, Similarity
 from .settings import ImportSettings
 from .source import SourceTable
 from .status import EXACT, StatusReader
-from .table import Assembled, Note, ParsedRow, TableAssembler
+from .table import Assembled, Note, ParsedRow, TableAssembler, plan_title
 
 __all__ = ["ImportResult", "import_files", "import_tables"]
 
@@ -207,10 +207,8 @@ def _known_codes() -> set[str]:
 
 
 def _title_of(table: SourceTable) -> str | None:
-    settings = ImportSettings.load(None)
-    return TableAssembler(HeaderMatcher(settings.section("headers")), Cleaner(settings.section("clean")),
-                          settings.section("rows"), settings.section("headers"),
-                          settings.vocabulary.labels).assemble(table).title
+    rows_cfg = ImportSettings.load(None).section("rows")
+    return plan_title(table, re.compile(rows_cfg.get("appendix_label", r"^\s*appendix\s+\w{1,3}\s*$"), re.I))
 
 
 def import_tables(paths: PlanPaths, tables: list[SourceTable], *, cycle: str | None, command: str) -> ImportResult:
@@ -480,12 +478,11 @@ class _Import:
             b.put("updates", update_row(update))
             c = counts["cycles"].setdefault(cycle, {"actions": 0, "statuses": {}, "flagged": 0, "repaired": 0})
             c["actions"] += 1
-            if data.has_status_column:
+            if data.status is not None:
                 label = self._label(data.status)
                 c["statuses"][label] = c["statuses"].get(label, 0) + 1
-                if cycle in flagged_cycles:
-                    c["flagged"] += 1
-                c["repaired"] += int(data.repaired)
+            c["flagged"] += int(cycle in flagged_cycles)
+            c["repaired"] += int(data.repaired)
         for f in flags:
             flag = Flag(id=b.new_flag_id(), action_id=row.action_id, cycle=f.cycle, field=f.field, code=f.code,
                         raw=f.raw, message=f.message, candidates=f.candidates)

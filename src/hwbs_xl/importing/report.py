@@ -24,38 +24,44 @@ LINK_WORDS = {
 }
 
 
-def summary_lines(report: Report, counts: dict[str, Any], report_file: Path | None = None) -> list[str]:
-    """What the terminal shows after an import (the CLI only prints these)."""
-    lines: list[str] = []
-    imported = counts.get("files_imported", 0)
-    lines.append(f"Files: {counts.get('files', 0)} given, {imported} imported, "
-                 f"{counts.get('already_imported', 0)} already imported before.")
-    if counts.get("rows"):
-        lines.append(f"Rows read: {counts['rows']}.")
-    for cycle, c in counts.get("cycles", {}).items():
-        statuses = ", ".join(f"{n} {label}" for label, n in sorted(c["statuses"].items(), key=lambda kv: -kv[1]))
-        text = f"  {cycle}: {c['actions']} actions"
-        if statuses:
-            text += f" ({statuses})"
-        if c.get("repaired"):
-            text += f"; {c['repaired']} status(es) repaired"
-        if c.get("flagged"):
-            text += f"; {c['flagged']} status(es) flagged for review"
-        if not c["statuses"]:
-            text += " (notes only, no status column)"
-        lines.append(text)
+def summary_items(report: Report, counts: dict[str, Any]) -> list[tuple[str, str]]:
+    """The import's outcome as (heading, text) pairs: the terminal and the report workbook show the same."""
+    items: list[tuple[str, str]] = []
+    items.append(("Files", f"{counts.get('files', 0)} given, {counts.get('files_imported', 0)} imported, "
+                           f"{counts.get('already_imported', 0)} already imported before (nothing changed for those)."))
     for name, f in counts.get("by_file", {}).items():
         links = f["links"]
         linked = sum(n for k, n in links.items() if k.startswith("link-") and k != "link-doubtful")
         new = links.get("action-new", 0) + links.get("link-doubtful", 0)
         detail = "; ".join(f"{links[k]} {LINK_WORDS[k]}" for k in LINK_WORDS if links.get(k))
-        lines.append(f"{name} ({f['form']}, {f['cycle']}): {f['rows']} rows, {linked} linked to earlier actions, "
-                     f"{new} new ({detail}).")
+        items.append((name, f"{f['form']}, reports on {f['cycle']}: {f['rows']} rows; {linked} linked to earlier "
+                            f"actions, {new} new ({detail})."))
+    for cycle, c in counts.get("cycles", {}).items():
+        statuses = ", ".join(f"{n} {label}" for label, n in sorted(c["statuses"].items(), key=lambda kv: -kv[1]))
+        text = f"{c['actions']} actions"
+        if statuses:
+            text += f": {statuses}"
+        elif not c.get("flagged"):
+            text += " (notes only: the paper has no status column for this cycle)"
+        if c.get("repaired"):
+            text += f"; {c['repaired']} status(es) repaired (only one status fits)"
+        if c.get("flagged"):
+            text += f"; {c['flagged']} status(es) flagged for review (raw text kept)"
+        items.append((cycle, text + "."))
+    doubtful = counts.get("links", {}).get("link-doubtful", 0)
     if counts.get("flags"):
-        lines.append(f"Flags for review: {counts['flags']} (list them: `hwbs-xl flags`; settle: `hwbs-xl settle ID VALUE` "
-                     "or `hwbs-xl review --out review.xlsx`).")
+        items.append(("Flags to settle", f"{counts['flags']} ({doubtful} doubtful link(s)). List them with "
+                      "`hwbs-xl flags`; settle one with `hwbs-xl settle ID VALUE`, or all in a workbook with "
+                      "`hwbs-xl review --out review.xlsx`."))
     sev = report.by_severity()
-    lines.append(f"Findings: {sev[ERROR]} error(s), {sev[WARNING]} warning(s), {sev['info']} note(s).")
+    items.append(("Findings", f"{sev[ERROR]} error(s), {sev[WARNING]} warning(s), {sev['info']} note(s) about "
+                              "repairs and links, each with its file and line or page."))
+    return items
+
+
+def summary_lines(report: Report, counts: dict[str, Any], report_file: Path | None = None) -> list[str]:
+    """What the terminal shows after an import (the CLI only prints these)."""
+    lines = [f"{head}: {text}" for head, text in summary_items(report, counts)]
     for f in report.errors:
         lines.append("  " + f.line())
     if report_file is not None:
@@ -65,8 +71,13 @@ def summary_lines(report: Report, counts: dict[str, Any], report_file: Path | No
 
 def write_report(path: Path, report: Report, counts: dict[str, Any], settings: ImportSettings,
                  batch_id: int | None) -> Path:
+    from ..leadbook import LINE_POINTS, wrapped_lines
+
     cfg = settings.section("report")
-    lines = summary_lines(report, counts)
+    items = summary_items(report, counts)
+    columns = cfg.get("columns", [])
+    widths = [float(w) for _, w in columns]
+    rows = list(_detail_rows(report))
 
     def produce(tmp: Path) -> None:
         wb = new_workbook(str(tmp))
@@ -74,32 +85,39 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
                               "bg_color": cfg.get("header_fill", "#1F3864"), "text_wrap": True, "valign": "top",
                               "border": 1})
         title = wb.add_format({"bold": True, "font_size": 14})
+        label = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#F2F2F2"})
         wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
         warn = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg.get("warning_fill", "#FFEB9C")})
         err = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg.get("error_fill", "#FFC7CE")})
+
         summary = wb.add_worksheet(str(cfg.get("summary_sheet", "Summary"))[:31])
-        summary.set_column(0, 0, 110)
+        check(summary.set_column(0, 0, 26), "column width")
+        check(summary.set_column(1, 1, 90), "column width")
         write_text(summary, 0, 0, cfg.get("title", "Import of past appendices"), title)
-        write_text(summary, 1, 0, f"Register batch {batch_id}" if batch_id else "Nothing was imported (see the errors).")
-        for i, line in enumerate(lines, start=3):
-            write_text(summary, i, 0, line)
-        summary.set_landscape()
+        write_text(summary, 1, 0, f"Register batch {batch_id}: `hwbs-xl undo {batch_id}` reverses this import."
+                   if batch_id else "Nothing was imported: see the errors on the next sheet.")
+        for i, (heading, text) in enumerate(items, start=3):
+            write_text(summary, i, 0, heading, label)
+            write_text(summary, i, 1, text, wrap)
+            check(summary.set_row(i, LINE_POINTS * max(wrapped_lines(heading, 26), wrapped_lines(text, 90)) + 4),
+                  "row height")
         summary.fit_to_pages(1, 0)
 
         detail = wb.add_worksheet(str(cfg.get("detail_sheet", "What was done"))[:31])
-        columns = cfg.get("columns", [])
         for j, (name, width) in enumerate(columns):
             write_text(detail, 0, j, name, head)
             check(detail.set_column(j, j, width), "column width")
-        for i, row in enumerate(_detail_rows(report), start=1):
+        for i, row in enumerate(rows, start=1):
             fmt = err if row[0] == ERROR else warn if row[0] == WARNING else wrap
             for j, value in enumerate(row):
                 write_text(detail, i, j, value, fmt)
-        last = max(1, len(report))
-        check(detail.autofilter(0, 0, last, len(columns) - 1), "filter")
+            lines = max(wrapped_lines(v, w) for v, w in zip(row, widths))
+            lines += lines > 1  # a line to spare: proportional fonts wrap a little earlier than estimated
+            check(detail.set_row(i, LINE_POINTS * min(lines, 30) + 4), "row height")
+        check(detail.autofilter(0, 0, max(1, len(rows)), len(columns) - 1), "filter")
         detail.freeze_panes(1, 0)
         detail.set_landscape()
-        detail.repeat_rows(0)
+        check(detail.repeat_rows(0), "repeated header")
         detail.fit_to_pages(1, 0)
         wb.close()
 

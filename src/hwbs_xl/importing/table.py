@@ -207,7 +207,7 @@ class TableAssembler:
         header_where = ""
         header_page: int | None = None
         page_top = True
-        title = _plan_title(table, self.appendix_label)
+        title = plan_title(table, self.appendix_label)
         for src in table.rows:
             cleaned = [self._text(c) for c in src.cells]
             if src.page_start:
@@ -297,7 +297,7 @@ def rows_continue(cleaned: list[str]) -> bool:
     return bool(cleaned) and not cleaned[0]
 
 
-def _plan_title(table: SourceTable, appendix_label: re.Pattern[str]) -> str | None:
+def plan_title(table: SourceTable, appendix_label: re.Pattern[str]) -> str | None:
     """The plan's title: the first text line before the table that is not "Appendix A" or a page number."""
     for text, _where in table.text_lines:
         t = " ".join(text.split()).strip("# *")
