@@ -620,22 +620,28 @@ def _short_action(row_or_action: Any) -> str:
 def _movement(sheet: _Sheet, appendix: Appendix) -> None:
     st = sheet.styles
     s = appendix.summary
-    sheet.heading(appendix.text("movement_heading", "summary"))
     if appendix.previous is None:
+        sheet.heading(appendix.text("movement_heading", "summary"))
         sheet.line(appendix.text("movement_none", "summary"), st.note)
         sheet.gap()
         return
-    sheet.put([(0, 0, appendix.text("col_movement", "summary"), st.header),
-        (1, 1, appendix.text("col_count", "summary"), st.header),
-        (2, 7, appendix.text("col_actions", "summary"), st.header)], what="the movement header")
     rows = {r.action.id: r for r in appendix.rows}
     retired = {a.id: a for a in s.retired}
+    lines = []
     for key, ids in s.movement.items():
         if not ids and key not in ("completed", "improved", "slipped", "new"):
             continue
         # unchanged ones are most of the plan; unsettled and awaiting ones have their own lists below
         listed = "" if key in ("unchanged", "first_status", "to_confirm", "awaiting") else "\n".join(
             _short_action(rows.get(i) or retired[i]) for i in ids)
+        lines.append((key, ids, listed))
+    first = lines[0][2] if lines else ""
+    first_height = st.metrics.row_height(len(st.metrics.wrap(first, sheet.span_width(2, 7), st.size)), st.size)
+    sheet.heading(appendix.text("movement_heading", "summary"), 40.0 + first_height)  # heading stays with a row
+    sheet.put([(0, 0, appendix.text("col_movement", "summary"), st.header),
+               (1, 1, appendix.text("col_count", "summary"), st.header),
+               (2, 7, appendix.text("col_actions", "summary"), st.header)], what="the movement header")
+    for key, ids, listed in lines:
         fmt = st.changed if key in ("completed", "improved", "new", "slipped", "closed") and ids else st.cell
         sheet.put([(0, 0, appendix.movement_label(key), fmt), (1, 1, str(len(ids)), st.centre),
                    (2, 7, listed, st.cell)], what=f"the movement row {key}")
