@@ -389,10 +389,12 @@ def header_footer(appendix: Appendix) -> tuple[str, str]:
     footer = section("L", "footer_left") + section("C", "footer_centre") + section("R", "footer_right")
     if len(header) > 255:  # Excel's limit; the title is printed in full above the table anyway
         header = section("L", "header_left", True) + section("R", "header_right")
-    return header, footer[:255] if len(footer) <= 255 else section("C", "footer_centre")
+    if len(footer) > 255:
+        footer = section("C", "footer_centre")
+    return header, footer
 
 
-def print_setup(ws: Any, appendix: Appendix, *, fit_width: bool = True) -> None:
+def print_setup(ws: Any, appendix: Appendix) -> None:
     """Landscape, paper from the template, margins, header and footer, one page wide."""
     p = page(appendix)
     ws.set_landscape()
@@ -402,8 +404,7 @@ def print_setup(ws: Any, appendix: Appendix, *, fit_width: bool = True) -> None:
     header, footer = header_footer(appendix)
     ws.set_header(header, {"margin": float(p.get("header_margin_in", 0.3))})
     ws.set_footer(footer, {"margin": float(p.get("footer_margin_in", 0.3))})
-    if fit_width:
-        ws.fit_to_pages(1, 0)
+    ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2)
 
 
