@@ -33,12 +33,14 @@ REFUSED = {
     "op_null_archive.xlsx": "file-corrupt",
     "ca_issue_594_dos.ods": "file-too-large",
 }
-DEGRADED = {  # read, values only, with this warning
+DEGRADED = {  # read, values only (a binary format: no protection or formula checks), with this warning
+    "ca_any_sheets.xls": "file-format-xls", "lo_resaved_hwbs_template.xls": "file-format-xls",
+}
+NOTED = {  # read with every check, and a note saying what the file is
     "ca_any_sheets.ods": "file-format-ods", "ca_date.ods": "file-format-ods", "ca_merged_cells.ods": "file-format-ods",
     "ca_number_rows_repeated.ods": "file-format-ods", "lo_resaved_hwbs_template.ods": "file-format-ods",
-    "ca_any_sheets.xls": "file-format-xls", "lo_resaved_hwbs_template.xls": "file-format-xls",
-    "ca_strict_iso_paths.xlsx": "file-strict-ooxml",
-    "ca_issue_530.xlsx": "file-structure-unreadable",  # backslash part names: openpyxl fails, calamine reads
+    "ca_strict_iso_paths.xlsx": "file-strict-ooxml",  # openpyxl finds no sheets in it at all
+    "xw_macro01.xlsm": "file-macros-ignored",
 }
 
 # openpyxl changes this file's data (it deletes "x005F_" from shared strings, so an escaped "_x000A_" comes
@@ -56,7 +58,7 @@ def read(path: Path) -> ReadResult:
 
 def test_the_corpus_is_all_here() -> None:
     assert len(FILES) == 60
-    assert set(REFUSED) | set(DEGRADED) <= {p.name for p in FILES}
+    assert set(REFUSED) | set(DEGRADED) | set(NOTED) <= {p.name for p in FILES}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -71,6 +73,7 @@ def test_each_file_is_read_or_refused_with_a_specific_finding(path: Path) -> Non
     assert r.ok, [f.message for f in r.findings]
     expected = [DEGRADED[path.name]] if path.name in DEGRADED else []
     assert [f.code for f in r.findings if f.severity != INFO] == expected
+    assert [f.code for f in r.findings if f.severity == INFO] == ([NOTED[path.name]] if path.name in NOTED else [])
     assert r.book is not None and r.book.structure_checked == (path.name not in DEGRADED)
 
 
@@ -171,6 +174,17 @@ def test_formulas_and_errors_are_kept_as_text_never_objects() -> None:
     assert all(isinstance(f, str) and "object at" not in f for f in dyn.sheets[0].formulas.values())
     image = read(FOREIGN / "xw_embed_image01.xlsx").book
     assert image is not None and list(image.sheets[0].errors.values()) == ["#VALUE!"]
+
+
+def test_structure_where_openpyxl_fails() -> None:
+    """Backslash part names (openpyxl: KeyError) and Strict OOXML (openpyxl: no sheets) read with structure."""
+    for name in ("ca_issue_530.xlsx", "ca_strict_iso_paths.xlsx"):
+        book = read(FOREIGN / name).book
+        assert book is not None and book.structure_checked and all(s.protected is False for s in book.sheets)
+    protected = read(FOREIGN / "lo_resaved_hwbs_template.ods").book
+    assert protected is not None and protected.sheet("Actions").protected is True  # type: ignore[union-attr]
+    merged = read(FOREIGN / "ca_merged_cells.ods").book
+    assert merged is not None and merged.sheets[0].merged
 
 
 def test_sheet_states_and_merges() -> None:

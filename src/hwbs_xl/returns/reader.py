@@ -1,16 +1,16 @@
 """Open any returned file safely and read it exactly.
 
-Two readers, each for what it does well (measured; figures in the README, "Reading returned workbooks"):
+How, and why (measured; figures in the README, "Reading returned workbooks"):
 
-- **Values** come from python-calamine for every format (xlsx, xlsm, Strict xlsx, xls, ods). It decodes
+- **Values** come from python-calamine for every format (xlsx, xlsm, Strict xlsx, ods, xls). It decodes
   Excel's ``_xHHHH_`` escapes exactly once and keeps an escaped ``_x005F_`` literal (openpyxl returns
-  ``_x000D_`` raw and turns the text ``_x005F_`` into ``_``), applies the 1904 date system, reads
-  the formats openpyxl cannot, and is about 10-20x faster.
-- **Structure** comes from openpyxl (xlsx/xlsm only): whether sheet protection is on, which cells hold a
-  formula (a lead who types ``=1+1`` gets a formula; we keep the text typed, not the result), which hold an
-  error value (calamine shows those as empty), and merged ranges. openpyxl parses XML through defusedxml,
-  which is checked before first use. Where it cannot read a file (Strict OOXML, broken styles, odd part
-  names), values are still read and the result says "degraded": no protection or formula checks.
+  ``_x000D_`` raw and turns the text ``_x005F_`` into ``_``), applies the 1904 date system, reads the
+  formats openpyxl cannot (ods, xls, and Strict, where openpyxl silently finds no sheets), and takes about
+  1 ms for a lead's workbook where openpyxl takes about 60 ms.
+- **Structure** comes from the safety pass ``sniff`` already makes over every XML part (expat, DTDs
+  refused): whether a sheet is protected, which cells hold a formula (a lead who types ``=1+1`` gets a
+  formula; we keep the text typed, never the result), which hold an error value (calamine shows those as
+  empty), and merged ranges. For .xls (binary) none of that is known: the read says "degraded".
 
 Every file first goes through ``sniff`` (magic bytes, zip directory limits, DTD refusal, row/cell meters).
 ``read_file`` never raises on bad data: a refused file is a ``ReadResult`` with ``book=None`` and a finding.
@@ -20,24 +20,25 @@ from __future__ import annotations
 
 import hashlib
 import io
-import traceback
-import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..findings import Finding
+from ..findings import WARNING, Finding
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import limits
-from .sniff import sniff
+from .sniff import malformed_part, sniff
 
 Value = str | float | int | bool | date | datetime | time | timedelta | None
 
 VISIBLE, HIDDEN, VERY_HIDDEN = "visible", "hidden", "veryHidden"
-DEGRADED_CODES = {"xls": "file-format-xls", "ods": "file-format-ods", "xlsx-strict": "file-strict-ooxml"}
-_FORMAT_NAMES = {"xls": "an old Excel 97-2003 (.xls) workbook", "ods": "an OpenDocument (.ods) spreadsheet",
-                 "xlsx-strict": "a 'Strict Open XML' workbook"}
+FORMAT_NOTES = {  # format -> (finding code, what it is); only .xls loses the structure checks
+    "xls": ("file-format-xls", "an old Excel 97-2003 (.xls) workbook"),
+    "ods": ("file-format-ods", "an OpenDocument (.ods) spreadsheet"),
+    "xlsx-strict": ("file-strict-ooxml", "a 'Strict Open XML' workbook"),
+}
 
 
 def col_letter(col: int) -> str:
@@ -158,6 +159,7 @@ def read_file(path: Path, *, name: str | None = None) -> ReadResult:
 
 def read_bytes(data: bytes, name: str, *, path: Path | None = None) -> ReadResult:
     """Read a returned file held in memory (the same checks as ``read_file``)."""
+    _safe_xml_checked()
     digest = hashlib.sha256(data).hexdigest()
     result = ReadResult(name, path, digest, len(data), data)
     if len(data) > limits.MAX_FILE_BYTES:
@@ -174,12 +176,16 @@ def read_bytes(data: bytes, name: str, *, path: Path | None = None) -> ReadResul
         result.findings.append(refusal)
         return result
     book = ReturnedBook(sniffed.kind, sniffed.date1904, sheets, structure_checked=False)
-    if sniffed.kind in ("xlsx", "xlsm"):
-        problem = _read_structure(data, book)
-        if problem is not None:
-            result.findings.append(_degraded(problem[0], name, problem[1]))
-    else:
-        result.findings.append(_degraded(DEGRADED_CODES[sniffed.kind], name, _FORMAT_NAMES[sniffed.kind]))
+    if sniffed.kind != "xls":
+        missing = _apply_structure(book, sniffed.structure)
+        if missing:
+            result.findings.append(_degraded("file-structure-unreadable", name, "a workbook whose sheet parts for "
+                                             f"{', '.join(repr(m) for m in missing)} could not be matched to their names"))
+    if sniffed.kind in FORMAT_NOTES:
+        code, what = FORMAT_NOTES[sniffed.kind]
+        result.findings.append(_degraded(code, name, what) if not book.structure_checked else
+                               Finding(code, f"{name} is {what}; it was read with every check. Nothing to do.",
+                                       file=name))
     if sniffed.macros:
         result.findings.append(Finding("file-macros-ignored",
                                        f"{name} contains macros. They were not run and are not kept; only cell values "
@@ -188,14 +194,35 @@ def read_bytes(data: bytes, name: str, *, path: Path | None = None) -> ReadResul
     return result
 
 
+@lru_cache(maxsize=1)
+def _safe_xml_checked() -> bool:
+    require_safe_xml()
+    return True
+
+
 def _refused(name: str, path: Path | None, digest: str, size: int, code: str, message: str, **detail: Any) -> ReadResult:
     return ReadResult(name, path, digest, size, b"", None, [Finding(code, message, file=name, detail=detail)])
+
+
+def _apply_structure(book: "ReturnedBook", structure: dict[str, Any]) -> list[str]:
+    """Give each sheet what sniff learned of its structure; returns the sheets it has nothing for."""
+    missing = []
+    for sheet in book.sheets:
+        found = structure.get(sheet.name)
+        if found is None:
+            missing.append(sheet.name)
+            continue
+        sheet.protected = found.protected
+        sheet.formulas, sheet.errors = dict(found.formulas), dict(found.errors)
+        sheet.merged = tuple(found.merged) or sheet.merged
+    book.structure_checked = not missing
+    return missing
 
 
 def _degraded(code: str, name: str, what: str) -> Finding:
     return Finding(code, f"{name} is {what}. Its values were read, but sheet protection and formulas typed into "
                    "cells cannot be checked (degraded). To have every check, ask the lead to save it as "
-                   "'Excel Workbook (.xlsx)' next time.", file=name)
+                   "'Excel Workbook (.xlsx)' next time.", severity=WARNING, file=name)
 
 
 # ---- values: python-calamine --------------------------------------------------------------------------
@@ -227,9 +254,10 @@ def _read_values(data: bytes, name: str) -> tuple[list[Sheet], Finding | None]:
         if "limit" in text.lower():
             return [], Finding("file-too-large", f"{name} asks for more cells than hwbs-xl reads ({_short(text)}). "
                                "It was not read.", file=name, detail={"limit": "MAX_CELLS"})
-        return [], Finding("file-corrupt", f"{name} is damaged and its cells cannot be read ({type(exc).__name__}: "
-                           f"{_short(text)}). Ask the lead to save it again and re-send it.", file=name,
-                           detail={"part": _part_named(text)})
+        part = _part_named(text) or malformed_part(data)
+        where = f"the part {part} is damaged" if part else "it is damaged"
+        return [], Finding("file-corrupt", f"{name} cannot be read: {where} ({type(exc).__name__}: {_short(text)}). "
+                           "Ask the lead to save it again and re-send it.", file=name, detail={"part": part})
 
 
 def _check_extent(ws: Any, name: str, so_far: int) -> Finding | None:
@@ -260,71 +288,21 @@ def _sheet_values(ws: Any, index: int, state: str) -> Sheet:
     return Sheet(name=ws.name, index=index, state=state, origin=(start[0] + 1, start[1] + 1), rows=rows, merged=merged)
 
 
-# ---- structure: openpyxl ------------------------------------------------------------------------------
+# ---- the XML parser others use -----------------------------------------------------------------------
 
 def require_safe_xml() -> None:
-    """openpyxl parses XML with entity expansion off only when defusedxml is installed: insist on it."""
-    import openpyxl
+    """openpyxl parses XML with entity expansion off only when defusedxml is installed: insist on it.
 
-    if not getattr(openpyxl, "DEFUSEDXML", False):
-        raise RuntimeError("defusedxml is not installed, so openpyxl would expand XML entities in returned files. "
-                           "Reinstall hwbs-xl (pip install hwbs-xl) to get it.")
+    The reader itself never hands a returned file to openpyxl; other code (tests, the demo filler, scripts)
+    does open workbooks with it. This applies openpyxl's own rule (``openpyxl.DEFUSEDXML``: defusedxml
+    importable and OPENPYXL_DEFUSEDXML not switched off) without importing openpyxl, which costs a third
+    of a second at start-up; tests assert the two agree."""
+    import importlib.util
+    import os
 
-
-def _read_structure(data: bytes, book: ReturnedBook) -> tuple[str, str] | None:
-    """Fill protection, formulas, errors and merged ranges from openpyxl. Returns (code, what) on failure."""
-    require_safe_xml()
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "extension not supported" and similar: about features we never read
-            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_vba=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises KeyError, TypeError, ValueError... on files calamine reads fine
-        if _raised_in(exc, "openpyxl/styles"):
-            return "file-styles-unreadable", f"a workbook whose styles part is broken ({type(exc).__name__})"
-        return "file-structure-unreadable", f"a workbook openpyxl cannot open ({type(exc).__name__}: {_short(str(exc))})"
-    try:
-        for ws in wb.worksheets:
-            sheet = book.sheet(ws.title)
-            if sheet is None:
-                continue
-            sheet.protected = bool(ws.protection.sheet)
-            sheet.merged = tuple((m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges)
-            for (row, col), cell in _cells(ws):
-                if cell.data_type == "f":
-                    sheet.formulas[(row, col)] = _formula_text(cell.value)
-                elif cell.data_type == "e":
-                    sheet.errors[(row, col)] = str(cell.value)
-    finally:
-        wb.close()
-    book.structure_checked = True
-    return None
-
-
-def _cells(ws: Any) -> Iterator[tuple[tuple[int, int], Any]]:
-    """The cells openpyxl holds (only those in the file: never the 1,048,576-row rectangle a <dimension> claims)."""
-    cells = getattr(ws, "_cells", None)
-    if isinstance(cells, dict):
-        yield from cells.items()
-        return
-    for row in ws.iter_rows():  # pragma: no cover - only if openpyxl changes its internals
-        for cell in row:
-            yield (cell.row, cell.column), cell
-
-
-def _formula_text(value: object) -> str:
-    """The formula as typed; array and data-table formulas are objects in openpyxl, never their repr."""
-    if isinstance(value, str):
-        return value
-    text = getattr(value, "text", None)
-    if isinstance(text, str):
-        return text if text.startswith("=") else "=" + text
-    return "=" + type(value).__name__
-
-
-def _raised_in(exc: BaseException, module_path: str) -> bool:
-    return any(module_path in frame.filename.replace("\\", "/") for frame in traceback.extract_tb(exc.__traceback__))
+    if importlib.util.find_spec("defusedxml") is None or os.environ.get("OPENPYXL_DEFUSEDXML", "True") != "True":
+        raise RuntimeError("defusedxml is not installed (or OPENPYXL_DEFUSEDXML is off), so openpyxl would expand "
+                           "XML entities in returned files. Reinstall hwbs-xl (pip install hwbs-xl) to get it.")
 
 
 def _part_named(text: str) -> str | None:

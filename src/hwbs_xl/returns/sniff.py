@@ -12,17 +12,24 @@ Order of checks (each one cheap, each one before the step it protects):
 4. The package itself: content types, the workbook part, Strict OOXML, macros, the 1904 date system; for
    ODS its mimetype and encryption.
 
+The same single pass collects each sheet's *structure* (``SheetStructure``): whether it is protected, the
+formulas typed into cells (their text), cells holding error values, and merged ranges. That is all the
+returns checks need beyond the values, so no second XML parser (openpyxl: about 60 ms a workbook, and a
+failure on Strict files, backslash part names or broken styles) is needed. Values come from calamine.
+
 Returns a ``Sniffed``; never raises on bad data.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import posixpath
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import IO, Callable
+from typing import IO, Any, Callable, Iterable
 from xml.parsers import expat
 
 from ..findings import Finding
@@ -50,6 +57,16 @@ _OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
 
 
 @dataclass
+class SheetStructure:
+    """What a sheet's XML says beyond its values (1-based (row, col) keys)."""
+
+    protected: bool = False
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # the text typed, "=..."
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # "#N/A", "#VALUE!"...
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, col, last row, col
+
+
+@dataclass
 class Sniffed:
     """What the bytes are. ``kind`` is None when the file was refused (see ``findings``)."""
 
@@ -57,6 +74,7 @@ class Sniffed:
     findings: list[Finding] = field(default_factory=list)
     date1904: bool = False
     macros: bool = False
+    structure: dict[str, SheetStructure] = field(default_factory=dict)  # by sheet name; empty for .xls
 
     @property
     def refused(self) -> bool:
@@ -203,7 +221,6 @@ def _sniff_ooxml(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: s
         raise _Refuse("file-corrupt", f"{name} is a zip file but not a complete workbook: the part "
                       "[Content_Types].xml is missing. Ask the lead to save the workbook again from Excel or LibreOffice.",
                       part="[Content_Types].xml")
-    _scan_all(zf, parts, name, worksheet=lambda p: "worksheets/" in p)
     main = _main_part(zf, parts, name)
     ctype = _content_type(zf, parts, main, name)
     if "wordprocessingml" in ctype or "presentationml" in ctype:
@@ -213,13 +230,33 @@ def _sniff_ooxml(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: s
     if "sheet.binary" in ctype or main.endswith(".bin"):
         raise _Refuse("file-format-xlsb", f"{name} is an Excel binary workbook (.xlsb), which hwbs-xl does not read. "
                       "Ask the lead to open it and use File > Save As > 'Excel Workbook (.xlsx)', then send that.")
-    root_ns, date1904 = _workbook_facts(zf, parts[main], name, main)
+    by_part = _scan_all(zf, parts, name, worksheet=lambda p: "worksheets/" in p)
+    root_ns, date1904, sheets = _workbook_facts(zf, parts[main], name, main)
+    targets = _relationships(zf, parts, main, name)
+    structure = {sheet: by_part[targets[rid]] for sheet, rid in sheets if targets.get(rid) in by_part}
     macros = "macroenabled" in ctype.lower() or any(p.lower().endswith("vbaproject.bin") for p in parts)
     if root_ns == STRICT_NS:
         kind = "xlsx-strict"
     else:
         kind = "xlsm" if macros else "xlsx"
-    return Sniffed(kind, [], date1904=date1904, macros=macros)
+    return Sniffed(kind, [], date1904=date1904, macros=macros, structure=structure)
+
+
+def _relationships(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], source: str, name: str) -> dict[str, str]:
+    """Relationship id -> target part (normalised) for the part ``source``."""
+    folder, _, base = source.rpartition("/")
+    rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    info = parts.get(rels_name)
+    if info is None:
+        return {}
+    out = {}
+    for el in _elements(_read(zf, info, name), name, rels_name, "Relationship"):
+        target = el.get("Target", "").replace("\\", "/")
+        if el.get("TargetMode") == "External" or not target:
+            continue
+        resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        out[el.get("Id", "")] = posixpath.normpath(resolved)
+    return out
 
 
 def _main_part(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> str:
@@ -251,9 +288,12 @@ def _content_type(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], part: 
     return defaults.get(part.rsplit(".", 1)[-1].lower(), "")
 
 
-def _workbook_facts(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: str) -> tuple[str, bool]:
-    """(namespace of the workbook element, whether dates count from 1904); refuses too many sheets."""
-    facts = {"ns": "", "date1904": False, "sheets": 0}
+def _workbook_facts(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
+                    part: str) -> tuple[str, bool, list[tuple[str, str]]]:
+    """(namespace of the workbook element, whether dates count from 1904, [(sheet name, relationship id)]);
+    refuses too many sheets."""
+    facts: dict[str, Any] = {"ns": "", "date1904": False}
+    sheets: list[tuple[str, str]] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         local = tag.rsplit("}", 1)[-1]
@@ -262,13 +302,14 @@ def _workbook_facts(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part:
         if local == "workbookPr":
             facts["date1904"] = attrs.get("date1904", "").lower() in ("1", "true")
         elif local == "sheet":
-            facts["sheets"] = int(facts["sheets"]) + 1
+            rid = next((v for k, v in attrs.items() if k.endswith("}id") or k == "r:id"), "")
+            sheets.append((attrs.get("name", ""), rid))
 
     _parse(_read(zf, info, name), name, part, start, namespaces=True)
-    if int(facts["sheets"]) > limits.MAX_SHEETS:
-        raise _Refuse("file-too-large", f"{name} has {facts['sheets']:,} sheets (limit {limits.MAX_SHEETS}). It was not opened.",
-                      limit="MAX_SHEETS", value=facts["sheets"])
-    return str(facts["ns"]), bool(facts["date1904"])
+    if len(sheets) > limits.MAX_SHEETS:
+        raise _Refuse("file-too-large", f"{name} has {len(sheets):,} sheets (limit {limits.MAX_SHEETS}). It was not opened.",
+                      limit="MAX_SHEETS", value=len(sheets))
+    return str(facts["ns"]), bool(facts["date1904"]), sheets
 
 
 # ---- ODS ----------------------------------------------------------------------------------------------
@@ -285,29 +326,88 @@ def _sniff_ods(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str
     if "content.xml" not in parts:
         raise _Refuse("file-corrupt", f"{name} is an OpenDocument file without its content.xml part. "
                       "Ask the lead to save it again and re-send it.", part="content.xml")
-    _scan_all(zf, parts, name, worksheet=lambda p: p == "content.xml", ods=True)
-    return Sniffed("ods", [])
+    meters = _scan_all(zf, parts, name, worksheet=lambda p: p == "content.xml", ods=True)
+    return Sniffed("ods", [], structure=meters.get("content.xml", {}))  # type: ignore[arg-type]
 
 
 # ---- streaming every XML part -------------------------------------------------------------------------
 
 def _scan_all(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str,
-              worksheet: Callable[[str], bool], ods: bool = False) -> None:
-    """Stream every XML part once: refuse DTDs/entities, CRC errors, and measure worksheets."""
+              worksheet: Callable[[str], bool], ods: bool = False) -> dict[str, Any]:
+    """Stream every XML part once: refuse DTDs/entities and CRC errors, measure worksheets and collect their
+    structure. Returns part -> SheetStructure (for ODS: "content.xml" -> {table name: SheetStructure})."""
     total_cells = 0
+    found: dict[str, Any] = {}
     for part, info in parts.items():
         if not part.lower().endswith(XML_SUFFIXES) or info.is_dir():
             continue
         if worksheet(part):
-            meter = _OdsMeter(name) if ods else _SheetMeter(name, part)
-            _parse_stream(zf, info, name, part, meter.start, meter.end)
+            meter: _SheetMeter | _OdsMeter = _OdsMeter(name) if ods else _SheetMeter(name, part)
+            _parse_stream(zf, info, name, part, meter.start, meter.end, meter.bind)
+            found[part] = meter.structure
             total_cells += meter.value_cells
             if total_cells > limits.MAX_CELLS:
                 raise _Refuse("file-too-large", f"{name} holds more than {limits.MAX_CELLS:,} filled cells. "
                               "It was not read. Ask the lead to return the issued workbook with only their updates.",
                               limit="MAX_CELLS", value=total_cells)
         else:
-            _parse_stream(zf, info, name, part, None, None)
+            _scan_for_dtd(zf, info, name, part)
+    return found
+
+
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_UTF16 = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+
+
+def _scan_for_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: str) -> None:
+    """Parts no parser of ours walks (shared strings, styles, theme, properties) are searched for a DTD or
+    entity declaration as bytes: C speed, streamed, and the zip CRC is still checked to the end."""
+    try:
+        if info.file_size <= limits.STREAM_CHUNK:  # the usual case: one read (CRC checked), one search
+            data = zf.read(info)
+            if data.startswith(_UTF16):
+                data = data.decode("utf-16", "replace").encode("utf-8")
+            if _DTD.search(data):
+                _unsafe(name, part)
+            return
+        with zf.open(info) as fh:
+            head = fh.read(limits.STREAM_CHUNK)
+            if head.startswith(_UTF16):  # UTF-16 XML: decode before searching (bounded by the size limits)
+                blocks: Iterable[bytes] = [(head + fh.read()).decode("utf-16", "replace").encode("utf-8")]
+            else:
+                blocks = itertools.chain([head], iter(lambda: fh.read(limits.STREAM_CHUNK), b""))
+            tail = b""
+            for block in blocks:
+                if _DTD.search(tail + block):
+                    _unsafe(name, part)
+                tail = block[-16:]
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
+                      "Ask the lead to save the workbook again and re-send it (a cut-short download looks like this).",
+                      part=part) from None
+
+
+def malformed_part(data: bytes) -> str | None:
+    """The first XML part of a zip package that is not well-formed (to name it when a reader fails), if any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                part = _norm(info.filename)
+                if part.lower().endswith(XML_SUFFIXES):
+                    try:
+                        _parse_stream(zf, info, "", part, None, None)
+                    except _Refuse as r:
+                        if r.code == "file-corrupt":
+                            return part
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    return None
+
+
+def _unsafe(name: str, part: str) -> None:
+    raise _Refuse("file-unsafe-xml", f"{name}: the part {part} declares a DTD or entities, which a spreadsheet "
+                  "never needs (it is how XML 'billion laughs' and external-entity attacks work). The file was not "
+                  "parsed. Do not open it; ask the lead to send the workbook again.", part=part)
 
 
 class _SheetMeter:
@@ -323,28 +423,82 @@ class _SheetMeter:
         self.min_row = self.min_col = 1 << 30
         self.max_row = self.max_col = 0
         self._cell: tuple[int, int] | None = None
+        self._cell_ref: str | None = None
+        self._in_cell = False
         self._cell_has_value = False
+        self._cell_type = ""
+        self.structure = SheetStructure()
+        self._text: list[str] | None = None  # collecting a formula's or an error value's text
+        self._shared: dict[str, str] = {}  # shared formula index -> the text its first cell holds
+        self._shared_index = ""
+        self._parser: Any = None
+
+    def bind(self, parser: Any) -> None:
+        self._parser = parser
+
+    def _collect(self, on: bool) -> None:
+        """Text is gathered only inside a formula or an error value (a handler per text run costs time)."""
+        self._text = [] if on else None
+        if self._parser is not None:
+            self._parser.CharacterDataHandler = self._text.append if on else None  # type: ignore[union-attr]
+
+    def _position(self) -> tuple[int, int]:
+        """The current cell's (row, col), parsed from its reference only when it matters (a filled cell):
+        most cells of a formatted sheet are empty, and parsing every reference is the slow part."""
+        if self._cell is None:
+            row, col = _ref(self._cell_ref) if self._cell_ref else (0, 0)
+            self._cell = (row or self.row, col or self.col + 1)
+        return self._cell
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
-        local = tag.rsplit(":", 1)[-1]
-        if local == "row":
+        local = tag if ":" not in tag else tag.rsplit(":", 1)[-1]
+        if local == "c":
+            self._in_cell = True
+            ref = attrs.get("r")
+            if ref:
+                self._cell_ref, self._cell = ref, None
+            else:  # no reference: the cell after the previous one
+                self.col = self._position()[1] if self._cell_ref else self.col
+                self._cell_ref, self._cell = None, (self.row, self.col + 1)
+            self._cell_type = attrs.get("t", "")
+            self._cell_has_value = self._cell_type == "inlineStr"
+            self._count()
+        elif local == "row":
             self.row = _int(attrs.get("r"), self.row + 1)
             self.col = 0
+            self._cell_ref, self._cell = None, (self.row, 0)
             self._count()
-        elif local == "c":
-            ref = attrs.get("r")
-            row, col = _ref(ref) if ref else (self.row, self.col + 1)
-            self.row, self.col = row or self.row, col or self.col + 1
-            self._cell, self._cell_has_value = (self.row, self.col), attrs.get("t") == "inlineStr"
-            self._count()
-        elif local in ("v", "f", "is") and self._cell is not None:
+        elif local in ("v", "f", "is") and self._in_cell:
             self._cell_has_value = True
+            if local == "f":
+                self._shared_index = attrs.get("si", "") if attrs.get("t") == "shared" else ""
+                self._collect(True)
+            elif local == "v" and self._cell_type == "e":
+                self._collect(True)
+        elif local == "sheetProtection":
+            self.structure.protected = attrs.get("sheet", "").lower() in ("1", "true")
+        elif local == "mergeCell" and ":" in attrs.get("ref", ""):
+            first, last = attrs["ref"].split(":", 1)
+            (r1, c1), (r2, c2) = _ref(first), _ref(last)
+            if r1 and c1 and r2 and c2:
+                self.structure.merged.append((r1, c1, r2, c2))
 
     def end(self, tag: str) -> None:
-        if tag.rsplit(":", 1)[-1] == "c" and self._cell is not None:
+        local = tag if ":" not in tag else tag.rsplit(":", 1)[-1]
+        if local == "c":
             if self._cell_has_value:
-                self._value(*self._cell)
-            self._cell = None
+                self._value(*self._position())
+            self._in_cell = False
+        elif local == "f" and self._text is not None and self._in_cell:
+            formula = "".join(self._text)
+            if self._shared_index:  # a formula filled down: only its first cell holds the text
+                formula = self._shared.setdefault(self._shared_index, formula) if formula else \
+                    self._shared.get(self._shared_index, "")
+            self.structure.formulas[self._position()] = formula if formula.startswith("=") else "=" + formula
+            self._collect(False)
+        elif local == "v" and self._text is not None and self._in_cell:
+            self.structure.errors[self._position()] = "".join(self._text)
+            self._collect(False)
 
     def _count(self) -> None:
         self.elements += 1
@@ -371,6 +525,8 @@ class _OdsMeter:
     def __init__(self, name: str) -> None:
         self.name = name
         self.value_cells = 0
+        self.structure: dict[str, SheetStructure] = {}
+        self._sheet = SheetStructure()
         self._reset()
 
     def _reset(self) -> None:
@@ -386,6 +542,8 @@ class _OdsMeter:
         local = tag.rsplit(":", 1)[-1]
         if local == "table":
             self._reset()
+            self._sheet = self.structure.setdefault(attrs.get("table:name", ""), SheetStructure())
+            self._sheet.protected = attrs.get("table:protected") == "true"
         elif local == "table-row":
             self.row += self.rows_rep
             self.rows_rep = _int(attrs.get("table:number-rows-repeated"), 1)
@@ -397,6 +555,22 @@ class _OdsMeter:
             self.col += reps
             if "office:value-type" in attrs:
                 self._value(first, self.col, reps)
+            self._cell_structure(attrs, first, reps)
+
+    def _cell_structure(self, attrs: dict[str, str], first: int, reps: int) -> None:
+        formula = attrs.get("table:formula")
+        if formula and reps * self.rows_rep <= 1000:  # repeated formulas are bounded by the cell meter
+            # "of:=SUM([.A1])", "oooc:=...", "msoxl:=...": the namespace prefix is not part of what was typed
+            text = formula.split(":", 1)[1] if ":=" in formula[:8] else formula
+            for r in range(self.row, self.row + self.rows_rep):
+                for c in range(first, first + reps):
+                    self._sheet.formulas[(r, c)] = text if text.startswith("=") else "=" + text
+        spans = (_int(attrs.get("table:number-rows-spanned"), 1), _int(attrs.get("table:number-columns-spanned"), 1))
+        if spans != (1, 1):
+            self._sheet.merged.append((self.row, first, self.row + spans[0] - 1, first + spans[1] - 1))
+
+    def bind(self, parser: Any) -> None:
+        return None
 
     def end(self, tag: str) -> None:
         return None
@@ -452,10 +626,10 @@ def _int(text: str | None, default: int) -> int:
 
 def _parse_stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: str,
                   start: Callable[[str, dict[str, str]], None] | None,
-                  end: Callable[[str], None] | None) -> None:
+                  end: Callable[[str], None] | None, bind: Callable[[Any], None] | None = None) -> None:
     try:
         with zf.open(info) as fh:
-            _parse(fh, name, part, start, end=end)
+            _parse(fh, name, part, start, end=end, bind=bind)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
         raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
                       "Ask the lead to save the workbook again and re-send it (a cut-short download looks like this).",
@@ -464,14 +638,13 @@ def _parse_stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: s
 
 def _parse(source: bytes | IO[bytes], name: str, part: str,
            start: Callable[[str, dict[str, str]], None] | None, *,
-           end: Callable[[str], None] | None = None, namespaces: bool = False) -> None:
+           end: Callable[[str], None] | None = None, bind: Callable[[Any], None] | None = None,
+           namespaces: bool = False) -> None:
     """Stream XML through expat, refusing any DTD or entity declaration (billion laughs, external entities)."""
     parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
 
     def unsafe(*_: object) -> None:
-        raise _Refuse("file-unsafe-xml", f"{name}: the part {part} declares a DTD or entities, which a spreadsheet "
-                      "never needs (it is how XML 'billion laughs' and external-entity attacks work). The file was not "
-                      "parsed. Do not open it; ask the lead to send the workbook again.", part=part)
+        _unsafe(name, part)
 
     parser.StartDoctypeDeclHandler = unsafe
     parser.EntityDeclHandler = unsafe
@@ -480,6 +653,8 @@ def _parse(source: bytes | IO[bytes], name: str, part: str,
         parser.StartElementHandler = start
     if end is not None:
         parser.EndElementHandler = end
+    if bind is not None:
+        bind(parser)  # the caller switches its text handler on only where it needs text
     try:
         if isinstance(source, bytes):
             parser.Parse(source, True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -212,8 +213,20 @@ class PlanFacts:
         return cls(paths, key, cycle, issued, {a.id: a for a in reg.actions()}, templates.vocabulary(paths.root),
                    int(layout.get("progress_max_chars", 3000)), today or date.today())
 
-    def leads_by_file_stem(self) -> dict[str, str]:
+    @cached_property
+    def stems(self) -> dict[str, str]:
+        """Issued workbook file stem (casefolded) -> lead."""
         return {Path(row["file"]).stem.casefold(): lead for lead, row in self.issued.items()}
+
+    @cached_property
+    def _records(self) -> dict[str, tuple[Manifest, dict[str, dict[str, str]]]]:
+        return {}
+
+    def record(self, lead: str) -> tuple[Manifest, dict[str, dict[str, str]]]:
+        """The issued manifest and locked values for ``lead`` (parsed once: the JSON holds all history text)."""
+        if lead not in self._records:
+            self._records[lead] = from_record(self.issued[lead]["manifest"])
+        return self._records[lead]
 
 
 # ---- validate -------------------------------------------------------------------------------------------
@@ -314,7 +327,7 @@ class _Checker:
             self.reject("workbook-not-issued", f"{self.name} names the lead {manifest.lead!r}, but no workbook was "
                         f"issued to that lead for {manifest.cycle}. Nothing was taken.", sheet=sheet.name)
             return None
-        record, _ = from_record(issued["manifest"])
+        record, _ = facts.record(manifest.lead)
         if record.signature != manifest.signature:
             self.reject("workbook-not-issued", f"{self.name} is an earlier copy of {manifest.lead}'s workbook "
                         f"(made {manifest.generated_at}); a newer one was issued on {record.generated_at}. Nothing was "
@@ -349,7 +362,7 @@ class _Checker:
 
     def _sender_from_names(self, lead: str) -> str | None:
         names = [self.check.path.stem.casefold(), self.check.path.parent.name.casefold()]
-        stems = self.facts.leads_by_file_stem()
+        stems = self.facts.stems
         own = next((s for s, who in stems.items() if who == lead), None)
         for stem, who in stems.items():
             if who != lead and any(stem in n and (own is None or own not in n) for n in names):
@@ -460,8 +473,7 @@ class _Checker:
                      "Nothing to do.", sheet=sheet.name)
 
     def _issued_values(self, lead: str) -> dict[str, dict[str, str]]:
-        _, values = from_record(self.facts.issued[lead]["manifest"])
-        return values
+        return self.facts.record(lead)[1]
 
     def _has_input(self, sheet: Sheet, row: int, cols: dict[str, int]) -> bool:
         return any(cell_text(sheet, row, cols[k]).text for k in INPUTS if k in cols)
