@@ -247,6 +247,7 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
+    from .leadbook import LINE_POINTS, status_list_source, wrapped_lines
     from .safeio import atomic_write
     from .xlsxout import check, new_workbook, write_number, write_text
 
@@ -273,10 +274,16 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
                                 "bg_color": cfg.get("decision_fill", "#FFF2CC")})
         title = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True})
         ws = wb.add_worksheet(str(cfg.get("sheet", "Flags to settle"))[:31])
-        lists = wb.add_worksheet("Lists")
-        for i, label in enumerate(vocab.labels):
-            write_text(lists, i, 0, label)
-        lists.hide()
+        # the statuses on a visible sheet (a hidden sheet's list fails in some spreadsheet programs)
+        choices_ws = wb.add_worksheet(str(cfg.get("choices_sheet", "Statuses"))[:31])
+        for j, (name, width) in enumerate([("Number", 8), ("Status", 45), ("Meaning", 80)]):
+            write_text(choices_ws, 0, j, name, head)
+            check(choices_ws.set_column(j, j, width), "column width")
+        for i, status in enumerate(vocab, start=1):
+            write_number(choices_ws, i, 0, i, wrap)
+            write_text(choices_ws, i, 1, status.label, wrap)
+            write_text(choices_ws, i, 2, status.meaning, wrap)
+        source = status_list_source(vocab, f"='{choices_ws.name}'!$B$2:$B${len(vocab) + 1}")
         check(ws.merge_range(0, 0, 0, len(columns) - 1, "", title), "title")
         write_text(ws, 0, 0, cfg.get("title", "Flags to settle"), title)
         ws.set_row(0, 36)
@@ -288,9 +295,11 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
             for j, value in enumerate(row[1:], start=1):
                 write_text(ws, i, j, value, wrap)
             write_text(ws, i, len(columns) - 1, "", decide)
+            lines = max(wrapped_lines(str(v), float(w)) for v, (_, w) in zip(row, columns))
+            check(ws.set_row(i, LINE_POINTS * (lines + (lines > 1)) + 4), "row height")
             if row[3] == "status":
                 check(ws.data_validation(i, len(columns) - 1, i, len(columns) - 1, {
-                    "validate": "list", "source": f"=Lists!$A$1:$A${len(vocab)}", "error_type": "information",
+                    "validate": "list", "source": source, "error_type": "information",
                     "input_title": "Status", "input_message": "Pick the status, or type its number."}), "drop-down")
         ws.freeze_panes(2, 0)
         ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True})

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import InvalidData
-from ..findings import Finding
+from ..findings import INFO, Finding, register_codes
 from .source import SourceRow, SourceTable, sha256_of
 
 # Pages per worker below which a second process costs more than it saves (start-up ~0.3 s).
@@ -48,6 +48,12 @@ LIST_ITEM = re.compile(r"^(?:[•■▪●◦○□➢►▶✓✔\-–—*\uf0a
 # A line ending in a word broken at its own hyphen or slash ("co-", "Strategist/").
 JOINED_BREAK = re.compile(r"\w[-/–]$")
 UNMAPPED = re.compile(r"\(cid:\d+\)|\ufffd")
+MODE_WORDS = {"ruled": "with ruling lines", "plain": "without ruling lines"}
+
+register_codes({
+    "pdf-read": (INFO, "What the PDF reader found: pages, tables (with or without ruling lines), each table's "
+                       "first row and the first text lines; so a file without an appendix table says what it holds."),
+})
 
 
 @dataclass
@@ -82,18 +88,20 @@ def read_pdf(path: Path, *, workers: int | None = None) -> SourceTable:
             parts = pool.map(_read_range, [str(path)] * len(ranges), *zip(*ranges))
             pages = [page for part in parts for page in part]
     _refuse_scans(path, pages)
+    found = summary(pages)
+    if not any(p.rows for p in pages):
+        raise InvalidData(f"No appendix table was recognised in {path.name}: it has text but no table ({found}).",
+                          hint="Import the committee paper that holds the appendix table itself (often a "
+                               "separate PDF in the pack); nothing was changed.", code="import-no-table")
     table = SourceTable(path=path, sha256=sha256_of(path), form="pdf", pages=count)
+    table.findings.append(Finding(code="pdf-read", file=path.name, message=f"Read {found}.",
+                                  detail={"pages": count, "tables": sum(p.tables for p in pages),
+                                          "modes": sorted({p.mode for p in pages if p.mode})}))
     for page in pages:
         table.rows.extend(page.rows)
         table.text_lines.extend(page.text_lines)
         table.findings.extend(page.findings)
     return table
-
-
-def describe(path: Path) -> str:
-    """What the reader found in a PDF, for a "no appendix table" message: pages, tables, first rows."""
-    pages = _read_range(str(path), 0, page_count(Path(path)))
-    return summary(pages)
 
 
 def page_count(path: Path) -> int:
@@ -122,18 +130,19 @@ def page_ranges(count: int, workers: int | None = None) -> list[tuple[int, int]]
 
 
 def summary(pages: Sequence[PageResult]) -> str:
+    """What was found, in a reader's words: pages, tables (ruled or not), each table's first row, text."""
     tables = sum(p.tables for p in pages)
-    firsts = []
-    for page in pages:
-        for row in page.rows[:1]:
-            cells = [c for c in row.cells if c.strip()]
-            firsts.append(f"page {page.number}: " + " | ".join(_short(c) for c in cells[:8]))
-    text = [t for p in pages for t, _ in p.text_lines][:3]
-    bits = [f"{len(pages)} page(s)", f"{tables} table(s)"]
+    modes = sorted({p.mode for p in pages if p.mode})
+    kind = f" ({' and '.join(MODE_WORDS[m] for m in modes)})" if modes else ""
+    bits = [f"{len(pages)} page(s)", f"{tables} table(s){kind}"]
+    firsts = [f"page {p.number}: " + " | ".join(_short(c) for c in p.rows[0].cells if c.strip())
+              for p in pages if p.rows]
     if firsts:
-        bits.append("first rows: " + "; ".join(firsts[:4]))
+        unique = list(dict.fromkeys(f.split(": ", 1)[1] for f in firsts))
+        bits.append("first rows: " + "; ".join(f'"{u}"' for u in unique[:4]))
+    text = [t for p in pages for t, _ in p.text_lines][:3]
     if text:
-        bits.append("text: " + " / ".join(_short(t) for t in text))
+        bits.append("text: " + " / ".join(f'"{_short(t)}"' for t in text))
     return ", ".join(bits)
 
 
