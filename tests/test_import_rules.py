@@ -223,3 +223,20 @@ def test_an_import_that_fails_part_way_changes_nothing(tmp_path: Path) -> None:
         import_files(paths, [src], command="t")
     with Register.open(paths) as reg:
         assert reg.fingerprint() == before and reg.actions() == []
+
+
+def test_the_same_paper_from_another_file_keeps_what_the_register_has(tmp_path: Path) -> None:
+    """A second copy of a paper (other bytes, same content: e.g. its PDF after its text) links to the same
+    actions and changes nothing: each update is reported as already recorded."""
+    first = _write(tmp_path, "eastford.txt", EASTFORD_TSV)
+    second = tmp_path / "eastford-copy.txt"
+    second.write_bytes(EASTFORD_TSV.replace("\n", "\r\n").encode("utf-8"))
+    paths = PlanPaths(tmp_path / "plan")
+    import_files(paths, [first], command="t")
+    with Register.open(paths) as reg:
+        before = reg.fingerprint()
+    again = import_files(paths, [second], command="t")
+    assert not again.changed and again.batch_id is None
+    assert len(again.report.of("update-already-recorded")) == 4 and not again.report.of("update-differs")
+    with Register.open(paths) as reg:
+        assert reg.fingerprint() == before

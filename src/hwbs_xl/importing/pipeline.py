@@ -418,16 +418,22 @@ class _Import:
             for owner, (cycle, doubts) in sorted(self.link_flags.items()):
                 self._flag_existing(b, owner, cycle, doubts, counts)
             self.counts.update(counts)
-            report_file = self._write_report_file(b.id)
-        self.counts["batch"] = b.id
-        return ImportResult(self.report, b.id, True, self.counts, report_file)
+            changed = b.changes > 0
+            report_file = self._write_report_file(b.id if changed else None)
+        self.counts["batch"] = b.id if changed else None
+        return ImportResult(self.report, b.id if changed else None, changed, self.counts, report_file)
 
     def _put_row(self, b: Any, row: RowData, existing: dict[str, Action], actions: dict[str, Action],
                  latest_seq: dict[str, int], seq_of: dict[str, int], recorded_at: str, counts: dict[str, Any]) -> None:
         name = row.table.path.name
+        # cycles for which the register already holds this action's update from another file: kept as they are
+        kept = {c: u for c in row.cycles if (u := self.reg.update(row.action_id, c)) is not None
+                and u.source.sha256 != row.table.sha256}
         current = actions.get(row.action_id) or existing.get(row.action_id)
         row_seq = seq_of[row.main_cycle]
-        if current is None or row_seq >= latest_seq.get(row.action_id, 0):
+        if current is not None and row.main_cycle in kept:
+            pass  # another file already reported this action for this cycle: the action stays as it is
+        elif current is None or row_seq >= latest_seq.get(row.action_id, 0):
             current = Action(
                 id=row.action_id, key_area=row.key_area, activity=row.activity,
                 leads=row.leads or (current.leads if current else ()),
@@ -453,8 +459,8 @@ class _Import:
         per_file = counts["by_file"][name]["links"]
         per_file[link_code] = per_file.get(link_code, 0) + 1
         self._row_findings(row, link_code, doubts, title)
-        flags = list(row.flags)
-        if doubts:
+        flags = [f for f in row.flags if f.cycle not in kept]
+        if doubts and row.main_cycle not in kept:
             flags.append(_link_flag(row.action_id, row.main_cycle, row.activity, doubts))
         flagged_cycles = {f.cycle for f in flags if f.field == "status"}
         for cycle, data in sorted(row.cycles.items(), key=lambda kv: seq_of[kv[0]]):
@@ -465,8 +471,8 @@ class _Import:
                 activity_as_reported=row.activity, leads_as_reported=row.leads,
                 source=Provenance(file=name, sha256=row.table.sha256, where=where, recorded_at=recorded_at,
                                   batch=b.id))
-            before = self.reg.update(row.action_id, cycle)
-            if before is not None and before.source.sha256 != row.table.sha256:
+            before = kept.get(cycle)
+            if before is not None:
                 same = (before.status, before.progress) == (update.status, update.progress)
                 self.report.add("update-already-recorded" if same else "update-differs",
                                 f"{cycle}: the register already holds this action's update from "
