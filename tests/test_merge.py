@@ -291,3 +291,42 @@ def test_cli_exit_codes(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
         busy = subprocess.run([*cmd, "merge", str(bad)], capture_output=True, text=True,
                               env={**os.environ, "HWBS_LOCK_TIMEOUT": "0.2"})
     assert busy.returncode == 3 and "register-busy" in busy.stderr and "Traceback" not in busy.stderr
+
+
+DISK_FULL = r"""
+import resource, signal, sys
+from pathlib import Path
+from hwbs_xl.errors import HwbsError
+from hwbs_xl.paths import PlanPaths
+from hwbs_xl.returns.merge import merge
+
+paths = PlanPaths(Path(sys.argv[1]))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as on a full disk
+limit = paths.register.stat().st_size          # the register cannot grow by a single page
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    merge(paths, [Path(p) for p in sys.argv[2:]], command="merge on a full disk")
+except HwbsError as exc:
+    print(exc.code, exc.exit_code)
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_a_full_disk_leaves_the_register_as_it_was(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    long = "A long progress report – £ and “quotes”. " * 120
+    returns = [dph_return(plan, tmp_path / "dph.xlsx", progress=long),
+               fill(plan, HOUSING, tmp_path / "housing.xlsx", {
+                   ("KA2-01", "new_status"): "On target to be achieved by target date", ("KA2-01", "new_progress"): long}),
+               fill(plan, CHILDREN, tmp_path / "children.xlsx", {
+                   ("KA1-01", "new_status"): "On target to be achieved by target date", ("KA1-01", "new_progress"): long})]
+    before = fingerprint(plan)
+    script = tmp_path / "full.py"
+    script.write_text(DISK_FULL, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), str(plan.root), *map(str, returns)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # could not finish: nothing was changed
+    assert "io-error" in proc.stdout and "Traceback" not in proc.stderr
+    assert fingerprint(plan) == before
+    assert not list(plan.root.rglob(".hwbs-tmp-*"))  # no half-written temporary file left behind
+    run(plan, *returns)  # with room again, the same merge completes
+    assert fingerprint(plan) != before

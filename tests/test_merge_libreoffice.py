@@ -7,7 +7,6 @@ Few LibreOffice runs on purpose: each one starts a fresh soffice.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.validate import validate
 from lo_uno import Typed, lo_fill, uno_available
+from test_leadbook_lo import uno  # noqa: F401  (the fixture: LibreOffice with python3-uno, or a skip)
 from test_returns_support import CYCLE, DPH, HOUSING, Cells, issued_files, plan_copy, read_manifest
 
 pytestmark = pytest.mark.libreoffice
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.libreoffice
 TODAY = date(2024, 10, 10)
 PROGRESS = "Café sessions ran in 12 wards – £4,500 spent.\nNext: “walk and talk” with Zoë’s team.\n\n• 名前 ✓"
 CRLF = "Line A from Windows\r\nLine B"
-
-
-@pytest.fixture
-def uno(soffice: str) -> str:
-    if not uno_available():
-        if os.environ.get("CI"):
-            pytest.fail("python3-uno is required in CI (.ci/run installs it)")
-        pytest.skip("python3-uno is not installed for /usr/bin/python3 (apt-get install python3-uno)")
-    return soffice
 
 
 @pytest.fixture(scope="module")

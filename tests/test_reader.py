@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import resource
-import time
 import zipfile
 from datetime import date, datetime, time as dtime
 from pathlib import Path

@@ -43,11 +43,9 @@ FORMAT_NOTES = {  # format -> (finding code, what it is); only .xls loses the st
 
 def col_letter(col: int) -> str:
     """1 -> A, 27 -> AA."""
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    from xlsxwriter.utility import xl_col_to_name
+
+    return str(xl_col_to_name(col - 1))
 
 
 def a1(row: int, col: int) -> str:

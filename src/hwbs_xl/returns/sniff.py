@@ -446,7 +446,7 @@ class _SheetMeter:
         """The current cell's (row, col), parsed from its reference only when it matters (a filled cell):
         most cells of a formatted sheet are empty, and parsing every reference is the slow part."""
         if self._cell is None:
-            row, col = _ref(self._cell_ref) if self._cell_ref else (0, 0)
+            row, col = parse_a1(self._cell_ref) if self._cell_ref else (0, 0)
             self._cell = (row or self.row, col or self.col + 1)
         return self._cell
 
@@ -479,7 +479,7 @@ class _SheetMeter:
             self.structure.protected = attrs.get("sheet", "").lower() in ("1", "true")
         elif local == "mergeCell" and ":" in attrs.get("ref", ""):
             first, last = attrs["ref"].split(":", 1)
-            (r1, c1), (r2, c2) = _ref(first), _ref(last)
+            (r1, c1), (r2, c2) = parse_a1(first), parse_a1(last)
             if r1 and c1 and r2 and c2:
                 self.structure.merged.append((r1, c1, r2, c2))
 
@@ -607,7 +607,8 @@ def _check_span(name: str, part: str, rows: int, cols: int) -> None:
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 
-def _ref(ref: str) -> tuple[int, int]:
+def parse_a1(ref: str) -> tuple[int, int]:
+    """"$B$7" -> (7, 2), both 1-based; (0, 0) for anything that is not a cell reference."""
     m = _REF.match(ref)
     if not m:
         return 0, 0

@@ -30,6 +30,7 @@ from ..text import normalise
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import limits
 from .reader import ReadResult, Sheet, a1, col_letter, read_file
+from .sniff import parse_a1
 from .values import cell_text, month_of, month_text, plausible, value_text
 
 LOCKED_MONTHS = ("start", "finish")
@@ -658,12 +659,7 @@ def _id(value: object) -> str:
 
 
 def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.strip().upper():
-        if not "A" <= ch <= "Z":
-            return 1
-        n = n * 26 + ord(ch) - 64
-    return n or 1
+    return parse_a1(letters.strip() + "1")[1] or 1
 
 
 def _field_name(key: str) -> str:
