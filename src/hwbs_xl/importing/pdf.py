@@ -286,6 +286,15 @@ def cell_text(chars: list[dict[str, Any]]) -> str:
     return out
 
 
+def join_lines(lines: Sequence[str]) -> str:
+    """Lines of text from a producer that writes no space glyphs, joined by the rules of ``joiner``."""
+    text = [_TextLine(ln.strip(), 0.0, 0.0, False) for ln in lines if ln.strip()]
+    out = text[0].text if text else ""
+    for line, after in zip(text, text[1:]):
+        out += joiner(line, after, 0.0, None) + after.text
+    return out
+
+
 def joiner(line: _TextLine, after: _TextLine, edge: float, space: float | None) -> str:
     """What stood where the line wrapped: "\n" before a list item, "" inside a word, else " ".
 

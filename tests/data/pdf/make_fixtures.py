@@ -18,7 +18,7 @@ What it makes, and why each exists:
 - ``scanned.pdf``: pages 1-2 of the April 2024 PDF rasterised by pdftoppm and put back into a PDF by Pillow
   (fixture-only): pictures of an appendix with no text layer, like a scan.
 - ``cover-report.pdf``: a committee cover report (text and a small "report details" table, no appendix
-  table), converted by LibreOffice Writer.
+  table), and ``minutes.pdf``: meeting minutes (text only, no table at all), both by LibreOffice Writer.
 
 The seeds are read with a small parser of their own here (fixture-only, deliberately separate from the
 import pipeline under test): it recovers the table as the original document held it, i.e. one clean header
@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
@@ -111,8 +112,8 @@ def list_style(name: str, char: str) -> str:
 
 
 def fodt(header: list[str], rows: list[list[str]], *, ruled: bool, heading: str | None = TITLE,
-         intro: list[str] = ()) -> str:
-    widths = WIDTHS.get(len(header), [27.3 / len(header)] * len(header))
+         intro: Sequence[str] = (), page_header: str = "Appendix A") -> str:
+    widths = WIDTHS.get(len(header), [27.3 / max(1, len(header))] * len(header))
     grid = 'fo:border="0.5pt solid #000000"' if ruled else 'fo:border="none"'
     head_border = grid if ruled else 'fo:border="none" fo:border-bottom="0.75pt solid #000000"'
     cols = "".join(f'<style:style style:name="C{i}" style:family="table-column">'
@@ -178,7 +179,7 @@ def fodt(header: list[str], rows: list[list[str]], *, ruled: bool, heading: str 
 </office:automatic-styles>
 <office:master-styles>
  <style:master-page style:name="Standard" style:page-layout-name="pm1">
-  <style:header><text:p text:style-name="PageHead">Appendix A</text:p></style:header>
+  <style:header><text:p text:style-name="PageHead">{escape(page_header)}</text:p></style:header>
   <style:footer><text:p text:style-name="PageFoot">Page <text:page-number text:select-page="current"/></text:p></style:footer>
  </style:master-page>
 </office:master-styles>
@@ -246,6 +247,15 @@ COVER_TEXT = [
 ]
 
 
+MINUTES_TEXT = [
+    "Present: the Chair and members of the Board.",
+    "1. Minutes of the previous meeting: agreed as a correct record.",
+    "2. Joint Health and Wellbeing Strategy implementation plan: the Board noted the progress report and "
+    "asked for the delayed actions to be reviewed before the next meeting.",
+    "3. Any other business: none.",
+]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fixtures-") as tmp:
         work = Path(tmp)
@@ -259,10 +269,13 @@ def main() -> None:
         made = writer_pdf("barnet-2024-04-glyphs", fodt(h24, glyphs, ruled=True), work)
         strip_bullet_tounicode(made, made)
         scanned_pdf(ruled24, work)
+        board = "Health and Wellbeing Board"
         writer_pdf("cover-report", fodt(["Report details", ""], [["Wards", "All"], ["Status", "Public"],
-                                                                   ["Key decision", "No"]],
-                                        ruled=True, heading="Progress on the Joint Health and Wellbeing Strategy",
-                                        intro=COVER_TEXT), work)
+                                                                   ["Key decision", "No"]], ruled=True,
+                                        heading="Progress on the Joint Health and Wellbeing Strategy",
+                                        intro=COVER_TEXT, page_header=board), work)
+        writer_pdf("minutes", fodt([], [], ruled=False, heading="Minutes of the meeting held on 11 July 2024",
+                                   intro=MINUTES_TEXT, page_header=board), work)
     for pdf in sorted(HERE.glob("*.pdf")):
         print(pdf.name, pdf.stat().st_size)
 
