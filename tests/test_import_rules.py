@@ -168,6 +168,7 @@ def test_cycle_comes_from_the_header_or_the_option(tmp_path: Path) -> None:
     paths = PlanPaths(tmp_path / "plan")
     refused = import_files(paths, [src], command="t")
     assert [f.code for f in refused.report.errors] == ["import-no-cycle"] and not refused.changed
+    assert not paths.root.exists()            # a failed import into a new folder leaves no empty plan behind
     ok = import_files(paths, [src], cycle="Oct-25", command="t")
     assert ok.changed
     with Register.open(paths) as reg:

@@ -30,17 +30,17 @@ def import_(ctx: Context, files: tuple[Path, ...], cycle: str | None) -> None:
     result = import_files(ctx.paths, list(files), cycle=cycle, command=ctx.command_line())
     for line in summary_lines(result.report, result.counts, result.report_file):
         click.echo(line)
-    if result.report.errors:
-        click.secho("Nothing was imported: fix the errors above and run the import again.", fg="red", err=True)
-        ctx_exit(1)
-    elif result.changed:
-        click.echo(f"Recorded as register batch {result.batch_id} (`hwbs-xl undo {result.batch_id}` reverses it).")
-    else:
-        click.echo("Nothing changed.")
+    _outcome(bool(result.report.errors), "Nothing was imported: fix the errors above and run the import again.",
+             f"Recorded as register batch {result.batch_id} (`hwbs-xl undo {result.batch_id}` reverses it)."
+             if result.changed else "Nothing changed.")
 
 
-def ctx_exit(code: int) -> None:
-    click.get_current_context().exit(code)
+def _outcome(failed: bool, failure: str, success: str) -> None:
+    """The last line of a changing command: what happened, and exit 1 (invalid data) when nothing could be."""
+    if failed:
+        click.secho(failure, fg="red", err=True)
+        click.get_current_context().exit(1)
+    click.echo(success)
 
 
 @main.command("export")
@@ -138,10 +138,6 @@ def review(ctx: Context, out: Path | None, apply_: Path | None, by: str | None) 
     result = apply_review(ctx.paths, apply_, by=by, command=ctx.command_line())
     for f in result.report:
         click.echo(f.line())
-    if result.report.errors:
-        click.secho("Nothing was changed: fix those decisions and apply the workbook again.", fg="red", err=True)
-        ctx_exit(1)
-    elif result.batch_id:
-        click.echo(f"Settled {len(result.settled)} flag(s) as register batch {result.batch_id}.")
-    else:
-        click.echo("No decisions to apply.")
+    _outcome(bool(result.report.errors), "Nothing was changed: fix those decisions and apply the workbook again.",
+             f"Settled {len(result.settled)} flag(s) as register batch {result.batch_id}." if result.batch_id
+             else "No decisions to apply.")

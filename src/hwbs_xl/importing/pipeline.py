@@ -37,6 +37,10 @@ __all__ = ["ImportResult", "import_files", "import_tables"]
 
 @dataclass
 class ImportResult:
+    """What an import did. ``counts`` holds: files, files_imported, already_imported, rows, flags, batch;
+    cycles {label: {actions, statuses {label: n}, flagged, repaired}}; links {code: n} (link-same-wording,
+    link-similar, link-by-id, action-new, link-doubtful); by_file {name: {form, cycle, rows, links}}."""
+
     report: Report
     batch_id: int | None
     changed: bool
@@ -190,14 +194,30 @@ def import_files(paths: PlanPaths, files: list[Path], *, cycle: str | None = Non
             report.add(code, f"{exc.message} {exc.hint}".strip(), file=Path(path).name)
     if report.errors:
         return ImportResult(report, None, False, {"files": len(files)}, None)
+    folder_was_there = paths.root.exists()
     if not paths.exists():
         from ..planfolder import init_plan
 
         title = next((t for t in (_title_of(t) for t in tables) if t), None)
         reg, _ = init_plan(paths, title)
         reg.close()
-    result = import_tables(paths, tables, cycle=cycle, command=command)
+    try:
+        result = import_tables(paths, tables, cycle=cycle, command=command)
+    except BaseException:
+        _remove_new_plan(paths, folder_was_there)
+        raise
+    if result.report.errors and not folder_was_there:
+        _remove_new_plan(paths, folder_was_there)  # a failed import leaves no empty plan behind
+        result.report_file = None
     return result
+
+
+def _remove_new_plan(paths: PlanPaths, folder_was_there: bool) -> None:
+    """Remove the plan folder this import made (and only that one) when the import did not go in."""
+    import shutil
+
+    if not folder_was_there and paths.root.is_dir():
+        shutil.rmtree(paths.root, ignore_errors=True)
 
 
 def _known_codes() -> set[str]:
