@@ -128,13 +128,25 @@ def test_two_leads_conflicting_returns_give_a_conflict(plan, tmp_path) -> None: 
         flags = reg.flags(cycle=CYCLE, open_only=True)
         other = reg.update("KA1-01", CYCLE)
     assert kept is not None and kept.progress == PROGRESS and kept.source.returned_by == DPH and kept.needs_review
-    assert [(f.action_id, f.code) for f in flags] == [("KA1-02", "return-conflict")]
+    assert [(f.action_id, f.field, f.code) for f in flags] == [("KA1-02", "status", "return-conflict"),
+                                                               ("KA1-02", "progress", "return-conflict")]
     sides = json.loads(flags[0].raw)
     assert sides["register"]["by"] == DPH and sides["returned"]["by"] == CHILDREN
     assert sides["returned"]["progress"] == "Training booked for January."
+    assert flags[1].candidates == (PROGRESS, "Training booked for January.")
     assert other is not None and other.progress == "Hubs open in 20 of 24 wards."  # the rest of the file is taken
     text = "\n".join(result.lines())
     assert "CONFLICT" in text and DPH in text and CHILDREN in text
+    # the coordinator settles it the usual way: Children's Services' wording and status win
+    from hwbs_xl.review import settle
+
+    settled = settle(plan, [(flags[0].id, "On target to be achieved by target date"), (flags[1].id, flags[1].candidates[1])],
+                     command="pytest settle")
+    assert settled.batch_id
+    with Register.open(plan) as reg:
+        now = reg.update("KA1-02", CYCLE)
+        assert now is not None and (now.status, now.progress) == ("on_target", "Training booked for January.")
+        assert reg.flags(cycle=CYCLE, open_only=True) == []
 
 
 def test_a_joint_lead_agreeing_or_leaving_it_blank_is_no_conflict(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +203,9 @@ def test_a_register_change_since_issue_is_shown_not_overwritten(plan, tmp_path) 
     assert change.kind == "register-changed"
     with Register.open(plan) as reg:
         assert reg.update("KA2-03", CYCLE).progress == "Told me by phone: on target."  # type: ignore[union-attr]
-        assert [f.code for f in reg.flags(open_only=True)] == ["register-changed-since-issue"]
+        assert {(f.field, f.code) for f in reg.flags(open_only=True)} == {
+            ("status", "register-changed-since-issue"), ("progress", "register-changed-since-issue"),
+            ("revised_finish", "register-changed-since-issue")}
     assert "register-changed-since-issue" in [f.code for f in result.report]
 
 

@@ -384,17 +384,24 @@ class _Planner:
                 "returned_by": check.lead, "recorded_at": None, "batch_id": None}
 
     def _flag(self, check: ReturnCheck, row: RowUpdate, change: ActionChange, cur: dict[str, Any] | None) -> None:
+        """One flag per field the two versions disagree on, in the form `hwbs-xl settle` / `review` settle:
+        status (answer a status), progress (answer the text to keep, or "keep"), revised finish (a month).
+        Each flag's ``raw`` holds both whole versions side by side."""
         now = change.now or {}
+        mine = {**change.returned, "by": check.lead, "file": check.name}
         code = "return-conflict" if change.kind == "conflict" else "register-changed-since-issue"
-        message = (f"{row.action_id}: {now.get('by') or 'the register'} and {check.lead} gave different updates for "
-                   f"{self.cycle}; choose one (or combine them).")
-        self.flags.append({"action_id": row.action_id, "cycle": self.cycle, "field": "update", "code": code,
-                           "raw": json.dumps({"register": now, "returned": {**change.returned, "by": check.lead,
-                                                                          "file": check.name}}, ensure_ascii=False),
-                           "message": message, "candidates": json.dumps(
-                               [json.dumps(now, ensure_ascii=False),
-                                json.dumps({**change.returned, "by": check.lead}, ensure_ascii=False)],
-                               ensure_ascii=False)})
+        first = now.get("by") or "the register"
+        raw = json.dumps({"register": now, "returned": mine}, ensure_ascii=False)
+        for field, key in (("status", "status_raw"), ("progress", "progress"), ("revised_finish", "revised_finish")):
+            a, b = now.get(key) or "", change.returned.get(key) or ""
+            if a == b:
+                continue
+            message = (f"{row.action_id}, {field.replace('_', ' ')} for {self.cycle}: {first} says {_short(a)}, "
+                       f"{check.lead} says {_short(b)}. The register keeps the first until you settle it "
+                       f"(give the value to keep{', or keep' if field == 'progress' else ''}).")
+            self.flags.append({"action_id": row.action_id, "cycle": self.cycle, "field": field, "code": code,
+                               "raw": raw, "message": message,
+                               "candidates": json.dumps([a, b], ensure_ascii=False)})
         if cur is not None and not cur.get("needs_review"):
             flagged = {**cur, "needs_review": 1}
             self.current[row.action_id] = flagged
@@ -427,6 +434,11 @@ class _Planner:
             b.put("returns", {"sha256": sha, "state": SUPERSEDED})
         for flag in self.flags:
             b.put("flags", {"id": b.new_flag_id(), **flag})
+
+
+def _short(text: str, width: int = 60) -> str:
+    one = " ".join(str(text).split())
+    return repr(one if len(one) <= width else one[: width - 1] + "…") if one else "(nothing)"
 
 
 def _same(now: dict[str, Any] | None, returned: dict[str, Any]) -> bool:
