@@ -241,3 +241,58 @@ def test_the_same_paper_from_another_file_keeps_what_the_register_has(tmp_path: 
     assert len(again.report.of("update-already-recorded")) == 4 and not again.report.of("update-differs")
     with Register.open(paths) as reg:
         assert reg.fingerprint() == before
+
+
+@pytest.mark.parametrize("heading, meaning, cycle", [
+    ("Load", "lead", None),
+    ("Lead Officer(s)", "lead", None),
+    ("April 2024 Progress Peport", "progress", "April 2024"),
+    ("TIVODS Ney Area", "key_area", None),
+    ("IWBS Key Area", "key_area", None),
+    ("Status as Of April 2024", "status", "April 2024"),
+    ("RAG status as at Sept 2025", "status", "September 2025"),
+    ("September 2022 notes on action", "progress", "September 2022"),
+    ("Progress Report - What has been achieved, and what still needs to be achieved?", "progress", None),
+    ("Finish Date", "finish", None),
+    ("Target date", "finish", None),
+    ("Start Date", "start", None),
+    ("Priority", "key_area", None),
+    ("What we will do", "activity", None),
+])
+def test_headings_are_read_by_meaning(heading: str, meaning: str, cycle: str | None) -> None:
+    from hwbs_xl.importing.columns import HeaderMatcher
+    from hwbs_xl.importing.settings import ImportSettings
+
+    match = HeaderMatcher(ImportSettings.load().section("headers")).match(heading)
+    assert match is not None and (match.meaning, match.cycle) == (meaning, cycle)
+
+
+@pytest.mark.parametrize("heading", ["Date", "Budget (£)", "Key", "Cost centre"])
+def test_headings_without_a_known_meaning_are_not_guessed(heading: str) -> None:
+    from hwbs_xl.importing.columns import HeaderMatcher
+    from hwbs_xl.importing.settings import ImportSettings
+
+    assert HeaderMatcher(ImportSettings.load().section("headers")).match(heading) is None
+
+
+@pytest.mark.parametrize("raw, key, code", [
+    ("Completed", "completed", "exact"),
+    ("  on TARGET to be achieved by target date ", "on_target", "exact"),
+    ("On target to be achieved", "on_target", "status-repaired"),
+    ("Delayed", "delayed", "status-repaired"),
+    ("Delayed achievement by tagret date", "delayed", "status-repaired"),
+    ("Green", "on_target", "status-repaired"),
+    ("by target date", None, "status-ambiguous"),
+    ("target date", None, "status-ambiguous"),
+    ("my tanget water", None, "status-ambiguous"),   # reads "by target date": fits two statuses
+    ("", None, "status-missing"),
+    ("On track", None, "status-unrecognised"),
+    ("incorporated", None, "status-unrecognised"),   # one word inside a label: too little to repair
+])
+def test_status_repair_never_guesses(raw: str, key: str | None, code: str) -> None:
+    from hwbs_xl.importing.settings import ImportSettings
+    from hwbs_xl.importing.status import StatusReader
+
+    settings = ImportSettings.load()
+    result = StatusReader(settings.vocabulary, settings.section("status")).read(raw)
+    assert (result.key, result.code) == (key, code)
