@@ -45,7 +45,7 @@ EASTFORD_TSV = (
     "Healthy Places\tPlant street trees in the ten most deprived wards\tTree Officer\t\tMar-24\tMar-26\tDelayed achievement by target dote\tPlanting season missed.\n"
     "\tHealthy Places\tOpen two warm spaces\tCommunity Lead\t\tOct-23\tMar-25\tCompleted\tBoth open.\t\n"
     "\tFund the food pantry\tCommunity Lead\t\tApr-24\tMar-25\tOn target\tFunded to 2025.\n"
-    "(continued)\t\t\t\t\t\t\tMore volunteers recruited.\n"
+    "\t(continued)\t\t\t\t\t\tMore volunteers recruited.\n"
 )
 
 
@@ -118,6 +118,7 @@ def test_tsv_extract_with_page_break_split_cells_and_shifted_rows(tmp_path: Path
         assert warm.key_area == "Healthy Places" and reg.update(warm.id, "October 2024").status == "completed"
         pantry = _one(reg, "food pantry")
         assert pantry.key_area == "Healthy Places"                       # empty key area, own dates: carried
+        assert pantry.activity == "Fund the food pantry"                  # the "(continued)" mark is not text
         p = reg.update(pantry.id, "October 2024")
         assert p.status == "on_target" and p.progress == "Funded to 2025. More volunteers recruited."
     codes = [f.code for f in result.report]
@@ -286,6 +287,7 @@ def test_headings_without_a_known_meaning_are_not_guessed(heading: str) -> None:
     ("target date", None, "status-ambiguous"),
     ("my tanget water", None, "status-ambiguous"),   # reads "by target date": fits two statuses
     ("", None, "status-missing"),
+    ("Awaiting update", None, "status-missing"),      # how an appendix prints "no return received"
     ("On track", None, "status-unrecognised"),
     ("incorporated", None, "status-unrecognised"),   # one word inside a label: too little to repair
 ])

@@ -40,11 +40,15 @@ class StatusReader:
         self.ocr_max = float(cfg.get("ocr_max_distance", 0.3))
         self.margin = float(cfg.get("ocr_margin", 0.15))
         self.words = {s.key: tuple(fold(s.label).split()) for s in vocabulary}
+        self.no_status = {" ".join(t.split()).casefold() for t in [*cfg.get("means_no_status", []),
+                                                                   vocabulary.unknown_label]}
 
     def read(self, raw: str) -> StatusResult:
         text = " ".join(raw.split())
         if not text:
             return StatusResult(None, "status-missing", reason="The status cell is empty.")
+        if text.casefold() in self.no_status:
+            return StatusResult(None, "status-missing", reason=f"The status cell says \"{text}\": no status was given.")
         exact = self.vocabulary.by_label(text) or self.vocabulary.by_label(text.rstrip(" .;:"))
         if exact:
             return StatusResult(exact.key, EXACT)

@@ -256,8 +256,11 @@ class TableAssembler:
     def _stray(self, src: SourceRow, cleaned: list[str], layout: Layout | None, notes: list[Note]) -> None:
         """A line outside the table: a page title is dropped; anything else is reported so nothing is lost."""
         filled = [c for c in cleaned if c]
-        if len(filled) == 1 and len(filled[0].split()) <= 25:
+        if len(filled) == 1 and len(filled[0].split()) <= 25 and layout is not None:
             notes.append(Note("header-dropped", "A page title line was dropped.", src.where, filled[0]))
+        elif layout is None:
+            notes.append(Note("outside-table", "Text before the appendix table (a title, cover or summary) "
+                              "was not imported.", src.where, " | ".join(filled)))
         else:
             notes.append(Note("row-unreadable", "This line is not under a recognised header row, so it was "
                               "not imported. If it is an action, add the header words it uses to "
@@ -267,11 +270,13 @@ class TableAssembler:
                  rows: list[ParsedRow], notes: list[Note]) -> None:
         key = values.get(_field(values, "key_area"), "")
         own_dates = any(Month.parse(self._text(v)) for f, v in values.items() if f[0] in ("start", "finish"))
-        continued = key.casefold() in self.continued
+        # a "(continued)" mark may sit in any cell (a printed appendix puts it in the activity)
+        marked = {f for f, v in values.items() if " ".join(v.split()).casefold() in self.continued}
+        continued = bool(marked)
         if (not key or continued) and rows and rows[-1].table is table and not own_dates:
             prev = rows[-1]
             for f, v in values.items():
-                if f[0] == "key_area" or not v:
+                if f[0] == "key_area" or not v or f in marked:
                     continue
                 prev.values[f] = (prev.values.get(f, "") + " " + v).strip() if prev.values.get(f) else v
             prev.wheres.append(src.where)
