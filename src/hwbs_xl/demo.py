@@ -1,107 +1,63 @@
 """`hwbs-xl demo`: the whole cycle on the bundled Barnet plan, ending in files a person can open.
 
-Each step calls the same library function the matching command calls; the demo adds nothing of its own
-except the demonstration answers it types into a few lead workbooks (clearly marked as such).
+The demo is a scripted run of the ordinary commands (so it shows exactly what a coordinator sees); this
+module holds only what is demo-specific: the script's fixed answers, and resetting the demo's plan folder.
+The answers typed into a few lead workbooks are done by `returns.demofill` and say they are a demonstration.
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Callable
 
+from .errors import UsageProblem
 from .paths import PlanPaths
 
 DEMO_CYCLE = "October 2024"
 DEMO_DUE = date(2024, 10, 18)
+DEMO_HISTORY_CYCLE = "April 2024"
 DEMO_RETURNS = 3  # how many lead workbooks the demo fills in itself
 
 
-@dataclass
-class DemoStep:
-    title: str
-    lines: list[str] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
+@dataclass(frozen=True)
+class DemoFiles:
+    """The files worth opening after the demo, in the order of the cycle."""
+
+    import_report: Path | None
+    history_appendix: list[Path]
+    lead_workbooks: Path
+    returns_inbox: Path
+    chase_list: Path
+    master: Path
+    appendix: list[Path]
 
 
-@dataclass
-class DemoResult:
-    plan: PlanPaths
-    steps: list[DemoStep] = field(default_factory=list)
+def reset_plan_folder(paths: PlanPaths) -> None:
+    """The demo rebuilds its plan from scratch. It clears only a folder that is empty or holds a register,
+    so pointing --plan at the wrong folder can never delete someone's documents."""
+    root = paths.root
+    if not root.exists():
+        return
+    if paths.register.exists() or not any(root.iterdir()):
+        shutil.rmtree(root)
+        return
+    raise UsageProblem(f"{root} is not a plan folder, and the demo will not clear it.",
+                       hint="Give the demo an empty folder or an existing plan folder: hwbs-xl demo --plan DIR.")
 
 
-def run_demo(paths: PlanPaths, *, fresh: bool = True, say: Callable[[DemoStep], None] = lambda s: None) -> DemoResult:
-    """Build the Barnet plan from the bundled appendices and run every stage of the cycle on it."""
-    from .errors import RendererMissing
-    from .importing.pipeline import import_files
-    from .sample import BARNET_FILES
-
-    if fresh and paths.root.exists():
-        _clear_plan_folder(paths)
-    result = DemoResult(paths)
-    command = "hwbs-xl demo"
-
-    def step(s: DemoStep) -> None:
-        result.steps.append(s)
-        say(s)
-
-    imported = import_files(paths, list(BARNET_FILES), cycle=None, command=command)
-    step(DemoStep("1. Imported the two Barnet appendices into the register",
-                  _import_lines(imported), [p for p in [imported.report_file] if p]))
-
-    from .appendix import build_appendix
-
-    history = _latest_closed_cycle(paths)
-    try:
-        app = build_appendix(paths, cycle=history, formats=("xlsx", "pdf"))
-        step(DemoStep(f"2. Printed the committee appendix for {history} from the imported history",
-                      list(app.notes), list(app.files)))
-    except RendererMissing as exc:
-        step(DemoStep("2. Appendix PDF skipped", [str(exc)]))
-
-    from .cycle import open_cycle
-    from .leadbook import generate
-
-    opened = open_cycle(paths, DEMO_CYCLE, DEMO_DUE, command=command)
-    gen = generate(paths, drafts=True, now=datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc), command=command)
-    step(DemoStep(f"3. Opened the {DEMO_CYCLE} cycle and wrote one workbook per lead",
-                  [*opened.lines(), *gen.lines()], [*gen.files[:3], *gen.lists]))
-
-    from .returns.demofill import fill_for_demo
-    from .returns.merge import merge
-    from .returns.status import status as return_status
-
-    filled = fill_for_demo(paths, gen.files, count=DEMO_RETURNS)
-    merged = merge(paths, filled, command=command)
-    chase = return_status(paths)
-    step(DemoStep(f"4. Filled {len(filled)} workbooks as a DEMONSTRATION and merged them",
-                  [*merged.lines(), *chase.lines()], [paths.master, *chase.files]))
-
-    try:
-        final = build_appendix(paths, cycle=DEMO_CYCLE, formats=("xlsx", "pdf"))
-        step(DemoStep(f"5. Printed the committee appendix for {DEMO_CYCLE}", list(final.notes), list(final.files)))
-    except RendererMissing as exc:
-        step(DemoStep("5. Appendix PDF skipped", [str(exc)]))
-    return result
-
-
-def _clear_plan_folder(paths: PlanPaths) -> None:
-    """The demo rebuilds its plan from scratch; it only ever clears a folder that holds a register."""
-    if paths.register.exists():
-        shutil.rmtree(paths.root)
-
-
-def _latest_closed_cycle(paths: PlanPaths) -> str:
+def issued_workbooks(paths: PlanPaths) -> list[Path]:
+    """The lead workbooks issued for the open cycle, as the register records them."""
     from .register import Register
 
     with Register.open(paths) as reg:
-        latest = reg.latest_cycle()
-    assert latest is not None
-    return latest.label
+        cycle = reg.open_cycle()
+        if cycle is None:
+            return []
+        rows = reg.conn.execute("SELECT file FROM issued WHERE cycle = ? ORDER BY lead", (cycle.label,))
+        return [_absolute(paths, Path(r[0])) for r in rows]
 
 
-def _import_lines(imported: object) -> list[str]:
-    lines = getattr(imported, "lines", None)
-    return list(lines()) if callable(lines) else [str(getattr(imported, "counts", ""))]
+def _absolute(paths: PlanPaths, path: Path) -> Path:
+    return path if path.is_absolute() else paths.root / path
