@@ -57,7 +57,7 @@ def test_settle_status_by_number_keeps_review_while_other_flags_are_open(plan: P
     food_status = _flag(plan, "status-missing")
     with Register.open(plan) as reg:
         others = [f for f in reg.flags(open_only=True) if f.action_id == food_status.action_id and f.id != food_status.id]
-    settle(plan, [(food_status.id, "2")], command="t")
+    settle(plan, [(food_status.id, "on target")], command="t")     # words only one status can mean
     with Register.open(plan) as reg:
         u = reg.update(food_status.action_id, food_status.cycle)
         assert u.status == "on_target"
@@ -80,7 +80,7 @@ def test_settle_link_merges_the_two_actions_under_the_chosen_id(plan: PlanPaths)
         target = flag.candidates[0].split(" ")[0]
         before = len(reg.actions())
         cycles = [u.cycle for u in reg.updates(action_id=target)] + [u.cycle for u in reg.updates(action_id=flag.action_id)]
-    result = settle(plan, [(flag.id, target.lower())], command="t")
+    result = settle(plan, [(flag.id, flag.candidates[0].lower())], command="t")  # "ka2-07 (0.83)" as listed
     with Register.open(plan) as reg:
         assert len(reg.actions()) == before - 1
         with pytest.raises(NotFound):

@@ -63,12 +63,18 @@ def choices(flag: Flag, vocab: StatusVocabulary) -> str:
     return "the corrected text, or keep"
 
 
-def _status(value: str, vocab: StatusVocabulary) -> tuple[str, str] | None:
+def _status(value: str, vocab: StatusVocabulary, plan_dir: Path) -> tuple[str, str] | None:
+    """A status number, key or label; or words only one status can mean ("on target", "delayed")."""
+    from .importing.status import StatusReader
+
     text = value.strip()
     if text.isdigit() and 1 <= int(text) <= len(vocab):
         s = vocab.statuses[int(text) - 1]
         return s.key, s.label
     s = vocab.by_label(text) or vocab.by_key(text.strip().lower())
+    if s is None:
+        cfg = templates.load_toml("import.toml", plan_dir).get("status", {})
+        s = vocab.by_key(StatusReader(vocab, cfg).read(text).key)
     return (s.key, s.label) if s else None
 
 
@@ -78,7 +84,7 @@ def _decide(reg: Register, flag: Flag, raw_value: str, vocab: StatusVocabulary) 
     if not value:
         return "the decision is empty"
     if flag.field == "status":
-        got = _status(value, vocab)
+        got = _status(value, vocab, reg.paths.root)
         if got is None:
             return f"{value!r} is not a status; use one of: {choices(flag, vocab)}"
         return _Decision(flag, got[0], got[1])
@@ -93,7 +99,7 @@ def _decide(reg: Register, flag: Flag, raw_value: str, vocab: StatusVocabulary) 
     if flag.field == "link":
         if value.lower() == NEW:
             return _Decision(flag, NEW, NEW)
-        target = value.upper()
+        target = value.split()[0].upper()  # "KA1-04 (0.78)" as the candidates list it
         if target == flag.action_id:
             return f"{target} is this flag's own action; give another action's ID or \"new\""
         try:
