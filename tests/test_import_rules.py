@@ -298,3 +298,20 @@ def test_status_repair_never_guesses(raw: str, key: str | None, code: str) -> No
     settings = ImportSettings.load()
     result = StatusReader(settings.vocabulary, settings.section("status")).read(raw)
     assert (result.key, result.code) == (key, code)
+
+
+def test_a_named_notes_column_is_an_earlier_cycle_not_the_papers_own(tmp_path: Path) -> None:
+    """"Status" (no cycle) with "March 2024 notes": the notes are an earlier cycle's; the paper's cycle must
+    be given, and the notes keep their own cycle without status or flags."""
+    text = ("Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus\tProgress\tMarch 2024 notes on action\n"
+            "Key Area 1\tRun the pilot\tPilot Lead\tJan-24\tDec-25\tCompleted\tDone.\tStarted.\n")
+    src = _write(tmp_path, "notes.txt", text)
+    paths = PlanPaths(tmp_path / "plan")
+    assert [f.code for f in import_files(paths, [src], command="t").report.errors] == ["import-no-cycle"]
+    assert import_files(paths, [src], cycle="September 2024", command="t").changed
+    with Register.open(paths) as reg:
+        assert [c.label for c in reg.cycles()] == ["March 2024", "September 2024"]
+        notes, report = reg.updates()
+        assert (notes.cycle, notes.status, notes.progress, notes.needs_review) == ("March 2024", None, "Started.", False)
+        assert (report.cycle, report.status, report.progress) == ("September 2024", "completed", "Done.")
+        assert reg.flags() == []

@@ -305,19 +305,24 @@ class _Import:
         return table, got, main, layout_cycles
 
     def _main_cycle(self, table: SourceTable, layouts: list[Layout]) -> str | None:
+        """The cycle the paper reports on: its status column's ("Status as of April 2024"), else --cycle when
+        some status or progress column names no cycle (a named notes column is then an earlier cycle's),
+        else the latest cycle a progress column names."""
         named = [f for lay in layouts for f in lay.fields if f and f[1]]
         status = sorted({c for m, c in named if m == "status"}, key=cycle_seq)
         progress = sorted({c for m, c in named if m == "progress"}, key=cycle_seq)
-        main = (status or progress or [None])[-1]
         unnamed = any(f and f[1] is None and f[0] in ("status", "progress") for lay in layouts for f in lay.fields)
-        if self.cycle_option:
-            if status and self.cycle_option not in status:
-                self.report.add("import-cycle-conflict", f"{table.path.name} reports on {status[-1]} (its header "
+        if status:
+            main: str | None = status[-1]
+            if self.cycle_option and self.cycle_option not in status:
+                self.report.add("import-cycle-conflict", f"{table.path.name} reports on {main} (its header "
                                 f"says so), not {self.cycle_option}. Run the import without --cycle, or import "
                                 "this file on its own.", file=table.path.name)
                 return None
-            if main is None or (unnamed and not status):
-                main = self.cycle_option
+        elif unnamed or not progress:
+            main = self.cycle_option
+        else:
+            main = progress[-1]
         if main is None:
             self.report.add("import-no-cycle", f"{table.path.name} does not say which cycle it reports on (no "
                             "\"Status as of <month year>\" heading). Give it with --cycle, e.g. --cycle \"April 2024\".",
@@ -478,7 +483,7 @@ class _Import:
         counts["links"][link_code] = counts["links"].get(link_code, 0) + 1
         per_file = counts["by_file"][name]["links"]
         per_file[link_code] = per_file.get(link_code, 0) + 1
-        self._row_findings(row, link_code, doubts, title)
+        self._row_findings(row, link_code, title)
         flags = [f for f in row.flags if f.cycle not in kept]
         if doubts and row.main_cycle not in kept:
             flags.append(_link_flag(row.action_id, row.main_cycle, row.activity, doubts))
@@ -537,7 +542,7 @@ class _Import:
                         action_title=action.title, detail={"flag": flag.id, "cycle": cycle,
                                                            "candidates": list(pending.candidates)})
 
-    def _row_findings(self, row: RowData, link_code: str, doubts: list[tuple[str, float]], title: str) -> None:
+    def _row_findings(self, row: RowData, link_code: str, title: str) -> None:
         name = row.table.path.name
         for note in row.parsed.notes:
             self._note(row.table, note, action_id=row.action_id, action_title=title)
