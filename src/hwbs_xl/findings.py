@@ -144,3 +144,28 @@ class Report:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+# The modules that register finding codes. Listed here (not discovered) so that `codes` imports only these.
+CODE_MODULES = ("hwbs_xl.importing.codes", "hwbs_xl.returns.codes", "hwbs_xl.review", "hwbs_xl.leadbook")
+
+
+def all_codes() -> dict[str, tuple[str, str]]:
+    """Every finding code hwbs-xl can report, after loading the stage modules that register theirs."""
+    import importlib
+
+    for name in CODE_MODULES:
+        importlib.import_module(name)
+    return dict(CODES)
+
+
+def catalogue_markdown() -> str:
+    """docs/findings.md: the finding codes table (a test keeps the file equal to this)."""
+    lines = ["# Finding codes", "",
+             "Every problem hwbs-xl reports has one of these stable codes (`hwbs-xl codes` prints this list).",
+             "Severity: **error** — the value or file was not used; **warning** — used, but someone should look;",
+             "**info** — worth knowing, nothing to do. Generated from `src/hwbs_xl/findings.py`; do not edit by hand.",
+             "", "| code | severity | meaning |", "|---|---|---|"]
+    for code, (severity, meaning) in sorted(all_codes().items()):
+        lines.append(f"| `{code}` | {severity} | {meaning.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Commands for the plan itself: init, log, undo, demo."""
+"""Commands for the plan itself: init, log, undo, codes, demo."""
 
 from __future__ import annotations
 
@@ -50,6 +50,20 @@ def undo(ctx: Context, batch: int) -> None:
     with Register.open(ctx.paths) as reg:
         done = reg.undo(batch, command=ctx.command_line())
     click.echo(f"Undid batch {batch} ({done.changes} changes) as batch {done.id}.")
+
+
+@main.command()
+@click.argument("code", required=False)
+def codes(code: str | None) -> None:
+    """Explain the finding codes reports use (all of them, or just CODE)."""
+    from ..findings import all_codes
+
+    known = all_codes()
+    if code is not None and code not in known:
+        raise click.UsageError(f"No finding code {code!r}. Run `hwbs-xl codes` for the list.")
+    for name, (severity, meaning) in sorted(known.items()):
+        if code is None or name == code:
+            click.echo(f"{name:<32} {severity:<8} {meaning}")
 
 
 @main.command()
