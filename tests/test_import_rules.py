@@ -315,3 +315,36 @@ def test_a_named_notes_column_is_an_earlier_cycle_not_the_papers_own(tmp_path: P
         assert (notes.cycle, notes.status, notes.progress, notes.needs_review) == ("March 2024", None, "Started.", False)
         assert (report.cycle, report.status, report.progress) == ("September 2024", "completed", "Done.")
         assert reg.flags() == []
+
+
+@pytest.mark.parametrize("content", [
+    b"",
+    b"\t\t\t\n\t\t\n",
+    b"| a | b |\n|---|---|\n| 1 | 2 |\n",
+    b"Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\n" + b"\t" * 40 + b"x\n",
+    "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\nKey Area 1\t\t\t\t\t\n".encode(),
+    "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\n(continued)\tx\n".encode(),
+    "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\nKey Area 1\t".encode()
+    + "=cmd|' /c calc'!A0 ".encode() * 3000 + b"\tL\tJan-24\t13/2024\tRed\n",
+    b"\x00\x01\x02 not text",
+    "caf\xe9\tna\xefve\tr\xe9sum\xe9\n".encode("cp1252") * 3,
+])
+def test_bad_input_never_raises_and_is_reported(tmp_path: Path, content: bytes) -> None:
+    src = tmp_path / "odd.txt"
+    src.write_bytes(content)
+    paths = PlanPaths(tmp_path / "plan")
+    result = import_files(paths, [src], command="t")
+    assert result.report.findings, "every outcome is reported"
+    if not result.changed:
+        assert result.report.errors or result.report.of("row-unreadable")
+
+
+def test_a_table_with_no_readable_action_changes_nothing(tmp_path: Path) -> None:
+    src = _write(tmp_path, "empty-rows.txt", "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\t"
+                 "Status as of April 2024\nKey Area 1\t\tSomeone\tJan-24\tDec-24\tCompleted\n")
+    paths = PlanPaths(tmp_path / "plan")
+    result = import_files(paths, [src], command="t")
+    assert not result.changed and [f.code for f in result.report.warnings] == ["row-unreadable"]
+    assert "Someone" in result.report.warnings[0].value
+    with Register.open(paths) as reg:
+        assert reg.cycles() == [] and reg.actions() == []

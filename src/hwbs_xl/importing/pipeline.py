@@ -269,6 +269,8 @@ class _Import:
             return ImportResult(self.report, None, False, self.counts, report_file)
         assembled.sort(key=lambda a: (cycle_seq(a[2]), a[0].path.name))
         rows = self._read_rows(assembled)
+        if not rows:
+            return ImportResult(self.report, None, False, self.counts, self._write_report_file(None))
         self._link(rows)
         return self._write(rows, assembled)
 
@@ -421,9 +423,10 @@ class _Import:
         actions: dict[str, Action] = {}
         new_cycles: dict[str, Cycle] = {}
         seqs = [c.seq for c in cycles_known.values()]
+        reported = {c for row in rows for c in row.cycles}
         for _, _, main, layout_cycles in assembled:
             for label in sorted(layout_cycles, key=cycle_seq):
-                if label not in cycles_known and label not in new_cycles:
+                if label in reported and label not in cycles_known and label not in new_cycles:
                     seq = cycle_seq(label, seqs)
                     seqs.append(seq)
                     new_cycles[label] = Cycle(label=label, seq=seq, state="closed")

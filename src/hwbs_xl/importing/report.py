@@ -129,7 +129,14 @@ def _detail_rows(report: Report) -> Iterable[list[str]]:
     for f in sorted(report, key=lambda f: (order.get(f.severity, 2), f.file or "", _line_no(f.where), f.code)):
         action = f.action_id or ""
         cycle = str(f.detail.get("cycle") or "") if f.detail else ""
-        yield [f.severity, f.code, f.file or "", f.where or "", action, cycle, f.value or "", f.message]
+        yield [f.severity, f.code, f.file or "", f.where or "", action, cycle, _fit(f.value or ""), _fit(f.message)]
+
+
+def _fit(text: str, limit: int = 32_000) -> str:
+    """A report cell holds at most a spreadsheet cell's worth; the cut is said, the full text is in the file."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" … [{len(text) - limit} more characters: see the source file]"
 
 
 def _line_no(where: str | None) -> tuple[int, str]:
