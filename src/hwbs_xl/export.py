@@ -94,6 +94,8 @@ def export_json(reg: Register) -> dict[str, Any]:
 
 def export_xlsx(reg: Register, path: Path) -> Path:
     """The register as a workbook (sheets, titles and widths from import.toml [export]); all cells text."""
+    from .importing.report import row_height
+
     cfg = templates.load_toml("import.toml", reg.paths.root).get("export", {})
     data = export_json(reg)
     rows: dict[str, list[dict[str, Any]]] = {"Actions": [], "Updates": [], "Cycles": [], "Flags": []}
@@ -123,9 +125,10 @@ def export_xlsx(reg: Register, path: Path) -> Path:
                 write_text(ws, 0, j, title, head)
                 check(ws.set_column(j, j, width), "column width")
             for i, row in enumerate(rows.get(name, []), start=1):
-                for j, (key, _title, _width) in enumerate(columns):
-                    value = row.get(key)
-                    write_text(ws, i, j, "" if value is None else value, wrap)
+                values = ["" if row.get(key) is None else row.get(key) for key, _t, _w in columns]
+                for j, value in enumerate(values):
+                    write_text(ws, i, j, value, wrap)
+                check(ws.set_row(i, row_height(values, [w for _k, _t, w in columns])), "row height")
             ws.freeze_panes(1, 0)
             check(ws.autofilter(0, 0, max(1, len(rows.get(name, []))), len(columns) - 1), "filter")
             ws.set_landscape()

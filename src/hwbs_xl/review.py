@@ -253,7 +253,8 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
-    from .leadbook import LINE_POINTS, status_list_source, wrapped_lines
+    from .importing.report import row_height
+    from .leadbook import status_list_source
     from .safeio import atomic_write
     from .xlsxout import check, new_workbook, write_number, write_text
 
@@ -301,8 +302,7 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
             for j, value in enumerate(row[1:], start=1):
                 write_text(ws, i, j, value, wrap)
             write_text(ws, i, len(columns) - 1, "", decide)
-            lines = max(wrapped_lines(str(v), float(w)) for v, (_, w) in zip(row, columns))
-            check(ws.set_row(i, LINE_POINTS * (lines + (lines > 1)) + 4), "row height")
+            check(ws.set_row(i, row_height(row, [w for _, w in columns])), "row height")
             if row[3] == "status":
                 check(ws.data_validation(i, len(columns) - 1, i, len(columns) - 1, {
                     "validate": "list", "source": source, "error_type": "information",

@@ -71,8 +71,6 @@ def summary_lines(report: Report, counts: dict[str, Any], report_file: Path | No
 
 def write_report(path: Path, report: Report, counts: dict[str, Any], settings: ImportSettings,
                  batch_id: int | None) -> Path:
-    from ..leadbook import LINE_POINTS, wrapped_lines
-
     cfg = settings.section("report")
     items = summary_items(report, counts)
     columns = cfg.get("columns", [])
@@ -99,8 +97,7 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
         for i, (heading, text) in enumerate(items, start=3):
             write_text(summary, i, 0, heading, label)
             write_text(summary, i, 1, text, wrap)
-            check(summary.set_row(i, LINE_POINTS * max(wrapped_lines(heading, 26), wrapped_lines(text, 90)) + 4),
-                  "row height")
+            check(summary.set_row(i, row_height((heading, text), (26, 90))), "row height")
         summary.fit_to_pages(1, 0)
 
         detail = wb.add_worksheet(str(cfg.get("detail_sheet", "What was done"))[:31])
@@ -111,9 +108,7 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
             fmt = err if row[0] == ERROR else warn if row[0] == WARNING else wrap
             for j, value in enumerate(row):
                 write_text(detail, i, j, value, fmt)
-            lines = max(wrapped_lines(v, w) for v, w in zip(row, widths))
-            lines += lines > 1  # a line to spare: proportional fonts wrap a little earlier than estimated
-            check(detail.set_row(i, LINE_POINTS * min(lines, 30) + 4), "row height")
+            check(detail.set_row(i, row_height(row, widths)), "row height")
         check(detail.autofilter(0, 0, max(1, len(rows)), len(columns) - 1), "filter")
         detail.freeze_panes(1, 0)
         detail.set_landscape()
@@ -122,6 +117,15 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
         wb.close()
 
     return atomic_write(path, produce)
+
+
+def row_height(values: Iterable[object], widths: Iterable[float]) -> float:
+    """Points for a row of wrapped text cells (rows do not grow by themselves in every program), with a
+    line to spare and within Excel's 409-point limit."""
+    from ..leadbook import LINE_POINTS, wrapped_lines
+
+    lines = max([wrapped_lines(str(v or ""), float(w)) for v, w in zip(values, widths)] or [1])
+    return min(409.0, LINE_POINTS * (lines + (lines > 1)) + 4)
 
 
 def _detail_rows(report: Report) -> Iterable[list[str]]:
