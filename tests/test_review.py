@@ -189,3 +189,21 @@ def test_cli_flags_settle_and_review(plan: PlanPaths, tmp_path: Path) -> None:
     assert applied.exit_code == 0 and "No decisions" in applied.output
     both = runner.invoke(main, ["--plan", str(plan.root), "review"])
     assert both.exit_code == 2
+
+
+def test_settle_a_merge_flag_on_the_revised_finish(plan: PlanPaths) -> None:
+    """Merges flag per field (status, progress, revised_finish); the same settle resolves them."""
+    from hwbs_xl.model import Flag
+    from hwbs_xl.register import flag_row
+
+    with Register.open(plan) as reg:
+        u = reg.updates(cycle="April 2024")[0]
+        with reg.batch("merge", command="t") as b:
+            fid = b.new_flag_id()
+            b.put("flags", flag_row(Flag(fid, u.action_id, "April 2024", "revised_finish", "return-conflict",
+                                         "{}", "Two leads gave different revised finish dates.", ("Jun-25", "Sep-25"))))
+    bad = settle(plan, [(fid, "later")], command="t")
+    assert bad.report.errors and "not a month" in bad.report.errors[0].message
+    settle(plan, [(fid, "September 2025")], command="t")
+    with Register.open(plan) as reg:
+        assert reg.update(u.action_id, "April 2024").revised_finish.label == "Sep-25"

@@ -10,7 +10,7 @@ Two ways, both recorded as one register batch that names who settled and when (u
 What a VALUE can be, by the flag's field:
 - status: a status label (any case), its number in the list (1 = first), or its key;
 - lead: the lead names, separated by ";";
-- start / finish: a month ("Mar-25", "March 2025", "2025-03");
+- start / finish: a month ("Mar-25", "March 2025", "2025-03"); revised finish (a merge's): a month, or "keep";
 - link: an action ID (the two actions become one, under that ID: its updates, flags and the latest
   wording), or "new" (they stay separate actions);
 - activity, progress, key area (a glyph the file could not map): the corrected text, or "keep".
@@ -60,6 +60,8 @@ def choices(flag: Flag, vocab: StatusVocabulary) -> str:
         return "lead names, separated by ;"
     if flag.field in ("start", "finish"):
         return "a month, e.g. Mar-25"
+    if flag.field == "revised_finish":
+        return "a month, e.g. Mar-25, or keep"
     return "the corrected text, or keep"
 
 
@@ -88,7 +90,9 @@ def _decide(reg: Register, flag: Flag, raw_value: str, vocab: StatusVocabulary) 
         if got is None:
             return f"{value!r} is not a status; use one of: {choices(flag, vocab)}"
         return _Decision(flag, got[0], got[1])
-    if flag.field in ("start", "finish"):
+    if flag.field == "revised_finish" and value.lower() == KEEP:
+        return _Decision(flag, KEEP, KEEP)
+    if flag.field in ("start", "finish", "revised_finish"):
         month = Month.parse(value)
         if month is None:
             return f"{value!r} is not a month (write it like Mar-25)"
@@ -186,6 +190,8 @@ def _apply(reg: Register, b: Batch, d: _Decision, who: str, when: str, vocab: St
         b.put("updates", {"action_id": action_id, "cycle": cycle, "status": d.value})
     elif f.field in ("start", "finish"):
         b.put("actions", {"id": action_id, f.field: d.value})
+    elif f.field == "revised_finish" and cycle and d.value != KEEP:
+        b.put("updates", {"action_id": action_id, "cycle": cycle, "revised_finish": d.value})
     elif f.field == "lead":
         leads = json.loads(d.value)
         if cycle and reg.update(action_id, cycle):
