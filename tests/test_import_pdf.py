@@ -72,15 +72,20 @@ def pdf_import(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 # ---- the seeds as PDFs import exactly like the seeds ----------------------------------------------------
 
-def test_seed_pdfs_give_the_same_actions_statuses_and_text_as_the_text_seeds(pdf_import, text_import) -> None:
-    paths, _, _ = pdf_import
+def assert_same_register(paths: PlanPaths, want: tuple[dict, dict, dict]) -> None:
+    """The plan holds the same actions, updates and open flags as ``want`` (a ``_snapshot``)."""
     actions, updates, flags = _snapshot(paths)
-    want_actions, want_updates, want_flags = text_import
+    want_actions, want_updates, want_flags = want
     assert actions == want_actions
     assert updates.keys() == want_updates.keys()
-    for key, want in want_updates.items():
-        assert updates[key] == want, key
+    for key, expected in want_updates.items():
+        assert updates[key] == expected, key
     assert flags == want_flags
+
+
+def test_seed_pdfs_give_the_same_actions_statuses_and_text_as_the_text_seeds(pdf_import, text_import) -> None:
+    paths, _, _ = pdf_import
+    assert_same_register(paths, text_import)
 
 
 def test_seed_pdfs_give_the_seed_figures(pdf_import) -> None:
@@ -247,3 +252,16 @@ def test_a_pdf_without_an_appendix_table_says_which_tables_it_found(seeded: Plan
     read = [f for f in import_files(seeded, [COVER], command="t").report if f.code == "pdf-read"]
     assert len(read) == 1
     assert "1 page(s), 1 table(s) (with ruling lines)" in read[0].message and '"Report details"' in read[0].message
+
+
+def test_a_locked_or_damaged_pdf_is_named_not_a_traceback(seeded: PlanPaths, tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    locked = tmp_path / "locked.pdf"
+    writer = PdfWriter(clone_from=PdfReader(RULED_2024))
+    writer.encrypt("secret", algorithm="AES-128")
+    writer.write(locked)
+    assert "password-protected" in _refused(seeded, locked, "import-unreadable")
+    damaged = tmp_path / "damaged.pdf"  # a download cut short
+    damaged.write_bytes(RULED_2024.read_bytes()[:20000])
+    assert "could not be read as a PDF" in _refused(seeded, damaged, "import-unreadable")

@@ -25,7 +25,7 @@ from hwbs_xl.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 from hwbs_xl.text import squash
 
 from conftest import DATA, FOREIGN, libreoffice_required
-from test_import_pdf import _import, _snapshot
+from test_import_pdf import _import, _snapshot, assert_same_register
 
 sys.path.insert(0, str(DATA / "pdf"))
 import make_fixtures as seeds  # noqa: E402  (the fixture-only seed parser the PDF fixtures are made with)
@@ -115,13 +115,7 @@ def text_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, d
 def test_council_workbooks_import_like_the_text_seeds(council_workbooks, text_import, april_2024: str,
                                                       tmp_path: Path) -> None:
     files = [council_workbooks["appendix-2023.xlsx"], council_workbooks[april_2024]]
-    actions, updates, flags = _snapshot(_import(tmp_path, files))
-    want_actions, want_updates, want_flags = text_import
-    assert actions == want_actions
-    assert updates.keys() == want_updates.keys()
-    for key, want in want_updates.items():
-        assert updates[key] == want, key
-    assert flags == want_flags
+    assert_same_register(_import(tmp_path, files), text_import)
 
 
 @pytest.mark.libreoffice

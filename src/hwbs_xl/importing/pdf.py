@@ -24,6 +24,7 @@ import os
 import re
 import statistics
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -80,13 +81,7 @@ def read_pdf(path: Path, *, workers: int | None = None) -> SourceTable:
     """
     path = Path(path)
     count = page_count(path)
-    ranges = page_ranges(count, workers)
-    if len(ranges) <= 1:
-        pages = _read_range(str(path), 0, count)
-    else:  # each worker opens the file itself: parsed pages cannot cross processes
-        with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
-            parts = pool.map(_read_range, [str(path)] * len(ranges), *zip(*ranges))
-            pages = [page for part in parts for page in part]
+    pages = _read_pages(path, page_ranges(count, workers))
     _refuse_scans(path, pages)
     found = summary(pages)
     if not any(p.rows for p in pages):
@@ -109,10 +104,15 @@ def page_count(path: Path) -> int:
     try:
         with pdfplumber.open(path) as pdf:
             return len(pdf.pages)
-    except Exception as exc:  # pdfminer raises many kinds for a damaged file
+    except Exception as exc:  # pdfminer raises many kinds for a damaged or locked file
+        cause = " ".join(type(e).__name__ for e in (exc, *exc.args, exc.__context__) if e is not None)
+        if "Password" in cause or "Encrypt" in cause:
+            raise InvalidData(f"{path.name} is password-protected, so its text cannot be read.",
+                              hint="Open it with its password and print or save it to PDF without one, then "
+                                   "import that copy. Nothing was changed.", code="import-unreadable") from exc
         raise InvalidData(f"{path.name} could not be read as a PDF ({type(exc).__name__}: {exc}).",
-                          hint="Check the file opens in a PDF viewer; save or print it to PDF again.",
-                          code="import-no-table") from exc
+                          hint="Check the file opens in a PDF viewer; save or print it to PDF again. "
+                               "Nothing was changed.", code="import-unreadable") from exc
 
 
 def page_ranges(count: int, workers: int | None = None) -> list[tuple[int, int]]:
@@ -154,13 +154,31 @@ def _pdfplumber() -> Any:
     return pdfplumber
 
 
+def _read_pages(path: Path, ranges: list[tuple[int, int]]) -> list[PageResult]:
+    """Read the page ranges, in a process pool when there are several; results in page order."""
+    if len(ranges) > 1:
+        try:  # each worker opens the file itself: parsed pages cannot cross processes
+            with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
+                parts = list(pool.map(_read_range, [str(path)] * len(ranges), *zip(*ranges)))
+            return [page for part in parts for page in part]
+        except (OSError, BrokenProcessPool):  # no process pool on this machine (sandbox): read them here
+            pass
+    return _read_range(str(path), ranges[0][0], ranges[-1][1])
+
+
 def _read_range(path: str, start: int, stop: int) -> list[PageResult]:
     pdfplumber = _pdfplumber()
+    name = Path(path).name
     with pdfplumber.open(path) as pdf:
         out = []
         for index in range(start, stop):
             page = pdf.pages[index]
-            out.append(read_page(page, index + 1, Path(path).name))
+            try:
+                out.append(read_page(page, index + 1, name))
+            except Exception as exc:  # one damaged page: name it rather than fail with a traceback
+                raise InvalidData(f"{name}: page {index + 1} could not be read ({type(exc).__name__}: {exc}).",
+                                  hint="Print or save the file to PDF again and import that copy. "
+                                       "Nothing was changed.", code="import-unreadable") from exc
             page.close()  # frees the page's parsed objects: memory stays flat on long packs
         return out
 
