@@ -176,18 +176,19 @@ def write_appendix(paths: PlanPaths, target: Path, *, limit: int | None = None) 
     for c in ws[1]:
         c.font = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for a in actions:
+    for row, a in enumerate(actions, start=2):  # count rows ourselves: ws.max_row scans every cell
         u, p = now.get(a.id), before.get(a.id)
-        ws.append([a.key_area, a.activity, "; ".join(a.leads), a.start.label if a.start else "",
-                   a.finish.label if a.finish else "", labels.get(u.status or "", vocab.unknown_label) if u else
-                   vocab.unknown_label, u.progress if u else "", p.progress if p else ""])
-        for c in ws[ws.max_row]:
-            c.alignment = wrap
+        values = [a.key_area, a.activity, "; ".join(a.leads), a.start.label if a.start else "",
+                  a.finish.label if a.finish else "",
+                  labels.get(u.status or "", vocab.unknown_label) if u else vocab.unknown_label,
+                  u.progress if u else "", p.progress if p else ""]
+        for col, value in enumerate(values, start=1):
+            ws.cell(row, col, value).alignment = wrap
         if u and u.status in fills:
-            ws.cell(ws.max_row, 6).fill = fills[u.status]
+            ws.cell(row, 6).fill = fills[u.status]
         # openpyxl does not size rows to their text: estimate the lines of the longest cell (409 pt is the most)
-        lines = max(_lines(str(c.value or ""), WIDTHS[i]) for i, c in enumerate(ws[ws.max_row]))
-        ws.row_dimensions[ws.max_row].height = min(409, 13 * lines + 4)
+        lines = max(_lines(str(v), WIDTHS[i]) for i, v in enumerate(values))
+        ws.row_dimensions[row].height = min(409, 13 * lines + 4)
     for i, width in enumerate(WIDTHS):
         ws.column_dimensions["ABCDEFGH"[i]].width = width
     ws.freeze_panes = "A2"

@@ -320,7 +320,7 @@ def size_table(run: SizeRun) -> list[str]:
             vs = f"{x:.1f}x generate"
         mem = f"{r.rss_mb:,.0f}" + (f" ({r.workers_mb:,.0f})" if r.workers_mb >= 1 else "")
         rows.append([label, f"{r.items:,}", f"{r.seconds:,.2f}", fmt_rate(r), f"{r.ms_per_item:,.2f}", mem,
-                     f"{r.cores:.1f}", vs])
+                     f"{r.cores:.1f}" if r.cpu_seconds else "", vs])
     return markdown_table(rows)
 
 

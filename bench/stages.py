@@ -112,8 +112,8 @@ def step_synth(w: Work) -> dict[str, Any]:
     if w.root.exists():
         shutil.rmtree(w.root)
     w.root.mkdir(parents=True)
-    summary = synth.build_plan(w.paths.root, w.size)
-    return {"items": summary.actions, "seconds": summary.seconds, "unit": "actions",
+    summary, seconds = timed(lambda: synth.build_plan(w.paths.root, w.size))
+    return {"items": summary.actions, "seconds": seconds, "unit": "actions",
             "detail": summary.line(), "updates": summary.updates, "words": summary.words}
 
 
