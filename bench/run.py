@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,11 @@ class StepResult:
     @property
     def ms_per_item(self) -> float:
         return 1000 * self.seconds / self.items if self.ok and self.items else 0.0
+
+    @property
+    def cpu_ms_per_item(self) -> float:
+        """CPU per item (this process and its workers): steadier than wall time on a busy machine."""
+        return 1000 * self.cpu_seconds / self.items if self.ok and self.items and self.cpu_seconds else 0.0
 
     @property
     def cores(self) -> float:
@@ -294,7 +299,7 @@ def fmt_rate(r: StepResult) -> str:
 
 
 def size_table(run: SizeRun) -> list[str]:
-    head = ["step", "items", "seconds", "rate", "ms/item", "peak MB (workers)", "cores", "vs ref"]
+    head = ["step", "items", "seconds", "rate", "ms/item", "CPU ms/item", "peak MB (workers)", "cores", "vs ref"]
     rows = [head, ["---"] * len(head)]
     refs = {"generate": "naive_write", "appendix_xlsx": "naive_appendix", "pdf_read": "naive_pdf",
             "validate+merge": "naive_read", "zip_floor": "generate"}
@@ -310,7 +315,7 @@ def size_table(run: SizeRun) -> list[str]:
         else:
             r = run.get(step)
         if not r.ok:
-            rows.append([label, r.status, "", "", "", "", "", r.detail[:90]])
+            rows.append([label, r.status, "", "", "", "", "", "", r.detail[:90]])
             continue
         ref = refs.get(step)
         x = ratio(r, run.combined(("validate", "merge"), ref) if ref == "validate+merge" else run.get(ref)) \
@@ -319,7 +324,8 @@ def size_table(run: SizeRun) -> list[str]:
         if step == "zip_floor" and x is not None:
             vs = f"{x:.1f}x generate"
         mem = f"{r.rss_mb:,.0f}" + (f" ({r.workers_mb:,.0f})" if r.workers_mb >= 1 else "")
-        rows.append([label, f"{r.items:,}", f"{r.seconds:,.2f}", fmt_rate(r), f"{r.ms_per_item:,.2f}", mem,
+        cpu = f"{r.cpu_ms_per_item:,.2f}" if r.cpu_seconds else ""
+        rows.append([label, f"{r.items:,}", f"{r.seconds:,.2f}", fmt_rate(r), f"{r.ms_per_item:,.2f}", cpu, mem,
                      f"{r.cores:.1f}" if r.cpu_seconds else "", vs])
     return markdown_table(rows)
 
@@ -337,17 +343,21 @@ def markdown_table(rows: list[list[str]]) -> list[str]:
 
 def curve_table(runs: list[SizeRun]) -> list[str]:
     """Milliseconds per item of every stage at every size: flat means linear cost."""
-    head = ["stage (ms per item)", *[r.size for r in runs], "largest / smallest"]
+    head = ["stage: wall ms (CPU ms) per item", *[r.size for r in runs], "largest / smallest"]
     rows = [head, ["---"] * len(head)]
     for step, label in STEPS:
         if step in ("synth", "fill", "zip_floor"):
             continue
         cells = [r.get(step) for r in runs]
         values = [c.ms_per_item for c in cells if c.ok and c.items]
+        cpu = [c.cpu_ms_per_item for c in cells if c.ok and c.items]
         growth = f"{values[-1] / values[0]:.2f}" if len(values) > 1 and values[0] else ""
+        if len(cpu) > 1 and cpu[0] and cpu[-1]:
+            growth += f" (CPU {cpu[-1] / cpu[0]:.2f})"
         unit = next((c.unit for c in cells if c.ok), "")
         rows.append([f"{label.strip()} (per {unit.rstrip('s') or 'item'})",
-                     *[f"{c.ms_per_item:,.2f}" if c.ok and c.items else c.status for c in cells], growth])
+                     *[f"{c.ms_per_item:,.2f} ({c.cpu_ms_per_item:,.2f})" if c.ok and c.items else c.status
+                       for c in cells], growth])
     return markdown_table(rows)
 
 
@@ -387,10 +397,13 @@ def verdicts(runs: list[SizeRun], start: dict[str, Any] | None) -> list[str]:
                 continue
             a, b = runs[0].get(step), runs[-1].get(step)
             if a.ok and b.ok and a.items and b.items and a.ms_per_item:
-                worst.append((b.ms_per_item / a.ms_per_item, label.strip()))
+                if a.cpu_ms_per_item and b.cpu_ms_per_item:  # CPU per item: steadier on a shared machine
+                    worst.append((b.cpu_ms_per_item / a.cpu_ms_per_item, label.strip()))
+                else:
+                    worst.append((b.ms_per_item / a.ms_per_item, label.strip()))
         worst.sort(reverse=True)
         shown = ", ".join(f"{name} {g:.1f}x" for g, name in worst[:3])
-        rows.append([f"cost per item roughly constant, {runs[0].size} to {runs[-1].size} (< 2x)",
+        rows.append([f"cost per item roughly constant, {runs[0].size} to {runs[-1].size} (CPU per item < 2x)",
                      f"largest growth: {shown}" if worst else "", judge(worst[0][0] < 2 if worst else None)])
     if start:
         rows.append([f"hwbs-xl --help < {TARGETS['help_s']} s", f"{start['help_s']:.3f} s (median of {start['runs']})",
@@ -470,6 +483,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--ref-cap", type=int, default=None, help="workbooks/returns the naive references handle")
     p.add_argument("--pdf-pages", type=int, default=None, help="pages of the appendix PDF used for PDF import")
     p.add_argument("--import-rows", type=int, default=None, help="actions per cycle in the text-import sample")
+    p.add_argument("--render", action="store_true",
+                   help="only rewrite RESULTS.md from the last run's figures (bench/out/results.json)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--size", help=argparse.SUPPRESS)
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -488,6 +503,8 @@ def main(argv: list[str]) -> int:
     args = parse(argv)
     if args.child:
         return child(args.child, args.work, args.size, json.loads(args.options), args.profile)
+    if args.render:
+        return write_results(json.loads((args.work / "results.json").read_text()), args)
     sys.path.insert(0, str(BENCH))
     from synth import SIZES
 
@@ -525,8 +542,26 @@ def main(argv: list[str]) -> int:
             if step == "synth" and not r.ok:
                 break
         runs.append(SizeRun(size, results, time.perf_counter() - t0, load_before, load_average()))
-        print("", *size_table(runs[-1]), sep="\n", flush=True)
     start = None if only else startup(3 if args.quick else 15)
+    raw = {"argv": args.argv, "started": started.isoformat(), "machine": info, "startup": start, "profile": args.profile,
+           "options": options, "runs": [{"size": r.size, "seconds": r.seconds, "load_before": r.load_before,
+                                          "load_after": r.load_after,
+                                          "results": {k: asdict(v) for k, v in r.results.items()}} for r in runs]}
+    (args.work / "results.json").write_text(json.dumps(raw, indent=1, default=str))
+    return write_results(raw, args)
+
+
+def write_results(raw: dict[str, Any], args: argparse.Namespace) -> int:
+    """Render RESULTS.md from the raw figures of a run (also used by --render)."""
+    runs = [SizeRun(r["size"], {k: StepResult(**v) for k, v in r["results"].items()}, r["seconds"],
+                    r["load_before"], r["load_after"]) for r in raw["runs"]]
+    start, info = raw["startup"], raw["machine"]
+    args.argv, started = raw["argv"], datetime.fromisoformat(raw["started"])
+    args.profile = raw.get("profile", False)
+    for key, value in raw["options"].items():
+        setattr(args, key, value)
+    for run in runs:
+        print("", f"== {run.size}", *size_table(run), sep="\n")
     text = report(runs, start, info, args, started)
     print("\n## Targets" + text.split("## Targets", 1)[1] if "## Targets" in text else "")
     args.results.parent.mkdir(parents=True, exist_ok=True)
