@@ -147,7 +147,7 @@ class Report:
 
 
 # The modules that register finding codes. Listed here (not discovered) so that `codes` imports only these.
-CODE_MODULES = ("hwbs_xl.importing.codes", "hwbs_xl.returns.codes", "hwbs_xl.review", "hwbs_xl.leadbook")
+CODE_MODULES = ("hwbs_xl.importing.codes", "hwbs_xl.importing.pdf", "hwbs_xl.returns.codes", "hwbs_xl.leadbook")
 
 
 def all_codes() -> dict[str, tuple[str, str]]:
