@@ -8,10 +8,13 @@ Deciding what is a header, a page title, a continuation or a status is the share
 How a page is read:
 - Ruled tables: pdfplumber's "lines" strategy (cell borders drawn as lines or rectangles).
 - Tables without ruling lines: columns are the vertical white gutters that no word of the table crosses,
-  rows the white bands between text lines that are taller than the usual line gap; the grid found that
-  way is handed to pdfplumber as explicit lines, so both kinds of table are cut into cells the same way.
+  rows the white bands between text lines that are taller than the usual line gap (so rows need some
+  padding or spacing between them, or a rule); the grid found that way is handed to pdfplumber as
+  explicit lines, so both kinds of table are cut into cells the same way. A page is read as ruled when
+  the lines strategy finds a table of at least two rows and two columns on it.
 - A cell's lines are joined with a space, except before a bullet or numbered list item (the line break is
-  kept) and after a word broken at its own hyphen or slash ("co-" + "produced" -> "co-produced").
+  kept) and where the line broke inside a word: after its own hyphen or slash ("co-" + "produced"), or a
+  word too long for the column. The space glyph LibreOffice and Word write at a wrap tells which is which.
 - Glyphs the PDF gives no text for ("(cid:N)", U+FFFD) are kept as they read and reported as
   ``pdf-glyph-unmapped`` with page and position, so a reviewer checks them against the page.
 - A PDF with no text layer (a scan) is refused: it needs OCR or manual entry.
