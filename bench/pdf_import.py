@@ -74,8 +74,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10, help="repeat the fixtures this often for the long pack")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    fixtures = [FIXTURES / "barnet-2023-04-ruled.pdf", FIXTURES / "barnet-2024-04-ruled.pdf",
-                FIXTURES / "barnet-2024-04-plain.pdf"]
+    fixtures = [FIXTURES / f"barnet-{cycle}-{style}.pdf" for style in ("ruled", "plain")
+                for cycle in ("2023-04", "2024-04")]
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         files = args.pdfs or [*fixtures, long_pack(fixtures, args.copies, Path(tmp))]
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before; best of {args.repeat}."

@@ -25,7 +25,8 @@ from hwbs_xl.text import squash
 PDFS = Path(__file__).resolve().parent / "data" / "pdf"
 RULED_2023 = PDFS / "barnet-2023-04-ruled.pdf"
 RULED_2024 = PDFS / "barnet-2024-04-ruled.pdf"
-PLAIN_2024 = PDFS / "barnet-2024-04-plain.pdf"
+PLAIN_2023 = PDFS / "barnet-2023-04-plain.pdf"  # no line at all
+PLAIN_2024 = PDFS / "barnet-2024-04-plain.pdf"  # only a rule under the header
 GLYPHS_2024 = PDFS / "barnet-2024-04-glyphs.pdf"
 SCANNED = PDFS / "scanned.pdf"
 COVER = PDFS / "cover-report.pdf"
@@ -62,12 +63,12 @@ def text_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, d
 
 @pytest.fixture(scope="module", params=["ruled", "plain"])
 def pdf_import(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Both seeds as PDFs: April 2024 with ruling lines, or drawn without any grid."""
-    april_2024 = RULED_2024 if request.param == "ruled" else PLAIN_2024
+    """Both seeds as PDFs: tables with ruling lines, or drawn without a grid."""
+    files = [RULED_2023, RULED_2024] if request.param == "ruled" else [PLAIN_2023, PLAIN_2024]
     paths = PlanPaths(tmp_path_factory.mktemp(f"pdf-{request.param}") / "plan")
-    result = import_files(paths, [RULED_2023, april_2024], command="test import")
+    result = import_files(paths, files, command="test import")
     assert result.changed and not result.report.errors
-    return paths, result, april_2024
+    return paths, result, files
 
 
 # ---- the seeds as PDFs import exactly like the seeds ----------------------------------------------------
@@ -124,8 +125,8 @@ def _continued_pages(pdf: Path) -> list[int]:
 
 
 def test_every_row_cut_by_a_page_break_is_stitched(pdf_import) -> None:
-    paths, result, april_2024 = pdf_import
-    cut = {RULED_2023.name: _continued_pages(RULED_2023), april_2024.name: _continued_pages(april_2024)}
+    paths, result, files = pdf_import
+    cut = {pdf.name: _continued_pages(pdf) for pdf in files}
     assert sum(len(v) for v in cut.values()) >= 10  # long progress reports really do break across pages
     stitched = result.report.of("row-stitched")
     for name, pages in cut.items():

@@ -385,7 +385,7 @@ def plain_grid(page: Any, chars: list[dict[str, Any]]) -> tuple[list[float], lis
     """
     from pdfplumber.utils import extract_words
 
-    words = extract_words(chars, **WORDS)
+    words = extract_words(chars, **WORDS, extra_attrs=["fontname"])
     if len(words) < 4:
         return None
     em = statistics.median(w["bottom"] - w["top"] for w in words)
@@ -506,8 +506,15 @@ def _row_break(above: _Line, below: _Line, xs: list[float], normal_gap: float, e
     if below.top - above.bottom <= normal_gap + 0.25 * em:
         return False
     cols = _columns_of(below, xs)
-    # Paragraph spacing inside one cell is not a new row: that cell simply carries on.
-    return len(cols) >= 2 or not cols <= _columns_of(above, xs)
+    if len(cols) >= 2 or not cols <= _columns_of(above, xs):
+        return True
+    # Text in one column that had text on the line above: paragraph spacing inside a cell, so the cell
+    # carries on, unless the type changes there (a bold header cell above body text starts a new row).
+    return any(not _fonts(above, xs, c) & _fonts(below, xs, c) for c in cols)
+
+
+def _fonts(line: _Line, xs: list[float], column: int) -> set[str]:
+    return {w["fontname"] for w in line.words if _columns_of(_Line(0, 0, [w]), xs) == {column}}
 
 
 # ---------------------------------------------------------------------------------------------- scans

@@ -9,8 +9,9 @@ What it makes, and why each exists:
   on every page, "Appendix A" in the page header, the plan title above the table, progress bullets as real
   list items), written as a flat OpenDocument text file (.fodt) and converted by LibreOffice Writer. Long
   progress reports make rows break across pages.
-- ``barnet-2024-04-plain.pdf``: the same April 2024 table with no grid at all, only a rule under the header
-  (the other common committee-paper style), so the reader's no-ruling-lines path is exercised.
+- ``barnet-2024-04-plain.pdf``: the same April 2024 table with no grid, only a rule under the header (the
+  other common committee-paper style), and ``barnet-2023-04-plain.pdf``: April 2023 with no line at all
+  (rows told apart by white space and the header by its bold type), for the reader's no-ruling-lines path.
 - ``barnet-2024-04-glyphs.pdf``: the April 2024 ruled document with one "£" typed as U+FFFD, converted
   by LibreOffice, then the /ToUnicode map removed from the font that draws the list bullets (OpenSymbol)
   with pypdf, as happens with PDFs from some printer drivers: the bullets come out as ``(cid:N)``. Both
@@ -112,10 +113,11 @@ def list_style(name: str, char: str) -> str:
 
 
 def fodt(header: list[str], rows: list[list[str]], *, ruled: bool, heading: str | None = TITLE,
-         intro: Sequence[str] = (), page_header: str = "Appendix A") -> str:
+         intro: Sequence[str] = (), page_header: str = "Appendix A", header_rule: bool = True) -> str:
     widths = WIDTHS.get(len(header), [27.3 / max(1, len(header))] * len(header))
     grid = 'fo:border="0.5pt solid #000000"' if ruled else 'fo:border="none"'
-    head_border = grid if ruled else 'fo:border="none" fo:border-bottom="0.75pt solid #000000"'
+    head_border = grid if ruled else ('fo:border="none" fo:border-bottom="0.75pt solid #000000"' if header_rule
+                                      else 'fo:border="none"')
     cols = "".join(f'<style:style style:name="C{i}" style:family="table-column">'
                    f'<style:table-column-properties style:column-width="{w}cm"/></style:style>'
                    for i, w in enumerate(widths))
@@ -265,6 +267,7 @@ def main() -> None:
         writer_pdf("barnet-2023-04-ruled", fodt(h23, r23, ruled=True), work)
         ruled24 = writer_pdf("barnet-2024-04-ruled", fodt(h24, r24, ruled=True), work)
         writer_pdf("barnet-2024-04-plain", fodt(h24, r24, ruled=False), work)
+        writer_pdf("barnet-2023-04-plain", fodt(h23, r23, ruled=False, header_rule=False), work)
         glyphs = [r[:6] + [r[6].replace("£", "\ufffd", 1)] for r in r24]
         made = writer_pdf("barnet-2024-04-glyphs", fodt(h24, glyphs, ruled=True), work)
         strip_bullet_tounicode(made, made)
