@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -137,22 +139,49 @@ class ReadResult:
 
 
 def read_file(path: Path, *, name: str | None = None) -> ReadResult:
-    """Read a returned file from disk. The size limit is checked before a byte is read."""
+    """Read a returned file from disk. The size limit is checked before a byte is read.
+
+    Only a regular file is read: a named pipe would block the command forever and a device such as
+    /dev/zero never ends (either can sit in an inbox folder or behind a symbolic link). The file is opened
+    without blocking, checked on the open handle, and read no further than the size limit."""
     path = Path(path)
     shown = name or path.name
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return _refused(shown, path, "", 0, "file-unreadable",
+                        f"{shown} could not be opened ({exc.strerror or exc}). Check that the file exists and that "
+                        "you may read it, then run again.")
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return _refused(shown, path, "", 0, "file-unreadable",
+                            f"{shown} is not a file but {_kind(info.st_mode)}, so it was not read. Save the returned "
+                            "workbook itself into the folder and run again.")
+        size = info.st_size
         if size > limits.MAX_FILE_BYTES:
             return _refused(shown, path, "", size, "file-too-large",
                             f"{shown} is {size / limits.MB:,.1f} MB (limit {limits.MAX_FILE_BYTES // limits.MB} MB); a lead's "
                             "return is usually under 100 KB. It was not opened. Ask the lead to send the issued workbook "
                             "with only their updates typed in.", limit="MAX_FILE_BYTES", value=size)
-        data = path.read_bytes()
-    except OSError as exc:
-        return _refused(shown, path, "", 0, "file-unreadable",
-                        f"{shown} could not be opened ({exc.strerror or exc}). Check that the file exists and that "
-                        "you may read it, then run again.")
+        try:
+            data = fh.read(limits.MAX_FILE_BYTES + 1)  # read_bytes refuses it if it grew past the limit meanwhile
+        except OSError as exc:
+            return _refused(shown, path, "", 0, "file-unreadable",
+                            f"{shown} could not be read ({exc.strerror or exc}). Check the disk and run again.")
     return read_bytes(data, shown, path=path)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def read_bytes(data: bytes, name: str, *, path: Path | None = None) -> ReadResult:
