@@ -280,6 +280,9 @@ class _Planner:
         outcomes: list[FileOutcome] = []
         seen: set[str] = set()
         for check in sorted(checks, key=lambda c: (c.rejected, c.lead or "", c.mtime, c.name)):
+            if not check.sha256:  # refused before a byte was read (unreadable, too large): no content to
+                outcomes.append(FileOutcome(check, REJECTED))  # record or compare; its findings say why
+                continue
             if check.sha256 in seen or (check.sha256 in self.returns
                                         and self.returns[check.sha256]["state"] != REJECTED):
                 outcomes.append(self._already(check))
