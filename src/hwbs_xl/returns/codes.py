@@ -49,6 +49,7 @@ ROWS = {
     "rows-reordered": (INFO, "Rows were sorted, inserted or deleted; they were matched by action ID."),
     "row-not-updated": (INFO, "The lead left this action's update cells as issued."),
     "return-empty": (WARNING, "The workbook came back with no update typed in; the lead is still outstanding."),
+    "action-retired": (INFO, "The action was retired after the workbook was issued; the lead's update was still taken and shows in this cycle's appendix."),
 }
 
 CHECKS = {

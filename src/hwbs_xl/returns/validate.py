@@ -546,6 +546,10 @@ class _Checker:
         if "revised_finish" in cols:
             upd.revised_finish = self._revised(sheet, row, cols["revised_finish"], action, upd, at)
         self._status(upd, row, cols, action, at)
+        if action is not None and action.state == "retired" and upd.answered:
+            self.add("action-retired", f"Action {action_id} was retired after this workbook was issued; the update "
+                     f"was still taken and shows in the {self.check.cycle} appendix. To keep the action in the plan "
+                     f"after this cycle: hwbs-xl action keep {action_id}", cell=a1(row, status_col), **at)
         upd.blocked = any(f.severity == ERROR for f in self.check.findings[first_finding:])
         if not upd.answered and not upd.blocked:
             self.add("row-not-updated", f"No update was typed for action {action_id}; nothing to take.",
