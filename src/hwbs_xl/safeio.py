@@ -43,9 +43,14 @@ def check_writable(path: Path) -> None:
 def atomic_write(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
     """Write ``path`` whole or not at all. ``produce`` gets a temporary path to write, or is the bytes."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    check_writable(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    try:  # a read-only or full disk fails here first: say so, as for the write itself
+        path.parent.mkdir(parents=True, exist_ok=True)
+        check_writable(path)
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        if isinstance(exc, OutputLocked):
+            raise
+        raise _storage_error(exc, path) from exc
     tmp = Path(tmp_name)
     try:
         if isinstance(produce, (bytes, bytearray)):
@@ -108,8 +113,11 @@ def _storage_error(exc: OSError, path: Path) -> Exception:
 def plan_lock(lock_path: Path, what: str, timeout: float | None = None) -> Iterator[None]:
     """Hold the plan folder's lock while a command changes it; wait briefly, then fail clearly."""
     wait = float(os.environ.get("HWBS_LOCK_TIMEOUT", "5")) if timeout is None else timeout
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(lock_path, "a+")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "a+")
+    except OSError as exc:  # a read-only plan folder (or a full disk): nothing has been done yet
+        raise _storage_error(exc, lock_path.parent) from exc
     deadline = time.monotonic() + wait
     try:
         while True:
