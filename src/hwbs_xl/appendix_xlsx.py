@@ -20,6 +20,7 @@ from typing import Any
 
 from . import safeio, xlsxout
 from .appendix import Appendix, AppendixRow, Column, fill
+from .errors import StorageFailed
 
 # ---- measuring text ------------------------------------------------------------------------------------
 
@@ -246,27 +247,39 @@ def layout(appendix: Appendix, metrics: Metrics = EXCEL) -> TableLayout:
 
 def _split(appendix: Appendix, row: AppendixRow, cells: list[str], points: list[float], size: float,
            max_lines: int, marker: str, m: Metrics) -> list[PrintRow]:
-    """One action as one row, or as several when its text is taller than a page."""
+    """One action as one row, or as several when its text is taller than a page.
+
+    Each continuation row's activity cell starts with the "(continued)" marker on a line of its own; an
+    activity that is itself taller than a page carries on below the marker, so no text is ever dropped."""
     pieces = [m.wrap(text, pt, size) for text, pt in zip(cells, points)]
     most = max(len(p) for p in pieces)
     if most <= max_lines:
         return [PrintRow(row, cells, m.row_height(most, size))]
+    ranges = [_chunks(len(lines), max_lines, max_lines - (col.field == "activity"))
+              if len(lines) > max_lines else [(0, len(lines))] for col, lines in zip(appendix.columns, pieces)]
     out: list[PrintRow] = []
-    chunks = math.ceil(most / max_lines)
-    for n in range(chunks):
+    for n in range(max(len(r) for r in ranges)):
         part: list[str] = []
-        for col, text, lines in zip(appendix.columns, cells, pieces):
-            if len(lines) <= max_lines:  # short cells print whole on the first row
-                part.append(text if n == 0 else "")
-                continue
-            chunk = lines[n * max_lines:(n + 1) * max_lines]
-            part.append(text[chunk[0][0]:chunk[-1][1]].strip() if chunk else "")
-        if n > 0:
-            for i, col in enumerate(appendix.columns):
-                if col.field == "activity":
-                    part[i] = marker
+        for col, text, lines, spans in zip(appendix.columns, cells, pieces, ranges):
+            chunk = lines[spans[n][0]:spans[n][1]] if n < len(spans) else []
+            piece = text[chunk[0][0]:chunk[-1][1]].strip() if chunk else ""
+            if len(spans) == 1:  # short cells print whole on the first row
+                piece = text if n == 0 else ""
+            if n > 0 and col.field == "activity":
+                piece = f"{marker}\n{piece}" if piece else marker
+            part.append(piece)
         height = max(len(m.wrap(t, pt, size)) for t, pt in zip(part, points))
         out.append(PrintRow(row, part, m.row_height(height, size), continued=n > 0))
+    return out
+
+
+def _chunks(count: int, first: int, rest: int) -> list[tuple[int, int]]:
+    """Line ranges of a cell split over rows: ``first`` lines on the first row, ``rest`` on each after."""
+    out = [(0, min(count, first))]
+    start = first
+    while start < count:
+        out.append((start, min(count, start + max(1, rest))))
+        start += max(1, rest)
     return out
 
 
@@ -276,8 +289,51 @@ TITLE_ROWS = 3  # "Appendix A", the plan title, the status line; the header row 
 
 
 def write(appendix: Appendix, path: Path) -> Path:
-    """Write the print-ready appendix workbook to ``path`` (atomically). Returns ``path``."""
-    return safeio.atomic_write(Path(path), lambda tmp: write_workbook(appendix, tmp))
+    """Write the print-ready appendix workbook to ``path`` (atomically), checked by reading it back first:
+    a workbook that does not hold exactly the table is never put in place of the old one. Returns ``path``."""
+    def produce(tmp: Path) -> None:
+        table = write_workbook(appendix, tmp)
+        problem = check_written(appendix, table, tmp)
+        if problem:
+            raise StorageFailed(f"The appendix workbook was written but failed its check on reading it back: {problem}. "
+                                f"The previous {Path(path).name} (if any) was kept.",
+                                hint="Run the command again; if it fails again, report it (with --debug).",
+                                code="output-check-failed")
+
+    return safeio.atomic_write(Path(path), produce)
+
+
+def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | None:
+    """What is wrong with the workbook at ``path`` (None when nothing): it must open, hold no formula, and its
+    table must hold every laid-out row exactly, with an action's continuation rows joining back to its text."""
+    from .returns.reader import a1, read_file
+
+    read = read_file(path)
+    if read.book is None:
+        return read.findings[0].message if read.findings else "it cannot be opened"
+    name = str(appendix.settings.get("text", {}).get("table_sheet", "Appendix A"))[:31]
+    sheet = read.book.sheet(name)
+    if sheet is None:
+        return f"the sheet '{name}' is missing"
+    if any(s.formulas for s in read.book.sheets):
+        return "a cell holds a formula"
+    first = TITLE_ROWS + 2  # 1-based: the title rows, the header row, then the table
+    for n, pr in enumerate(table.rows):
+        for i, text in enumerate(pr.cells):
+            got = sheet.value(first + n, i + 1)
+            if ("" if got is None else str(got)) != xlsxout.cell_text(text):
+                return f"cell {a1(first + n, i + 1)} (action {pr.row.action.id}) does not hold what was written"
+    if sheet.last_row > first + len(table.rows) - 1:
+        return f"the table has rows after its last action (row {sheet.last_row})"
+    marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
+    for row in appendix.rows:  # the long-text split lost nothing: an action's rows join back to its text
+        prints = [pr for pr in table.rows if pr.row is row]
+        for i, (col, whole) in enumerate(zip(appendix.columns, cell_values(appendix, row))):
+            joined = " ".join(pr.cells[i].removeprefix(marker) if pr.continued and col.field == "activity"
+                              else pr.cells[i] for pr in prints)
+            if "".join(joined.split()) != "".join(whole.split()):  # spacing at a split may differ; text may not
+                return f"the {col.title!r} text of action {row.action.id} is not whole"
+    return None
 
 
 def write_workbook(appendix: Appendix, target: Path, metrics: Metrics = EXCEL) -> TableLayout:
