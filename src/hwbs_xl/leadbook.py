@@ -34,16 +34,17 @@ from typing import Any, Sequence
 from . import templates, xlsxout
 from .distribution import DistributionEntry, write_distribution
 from .drafts import build_eml, fill, render_template
-from .errors import InvalidData, NotFound, UsageProblem
+from .errors import InvalidData, NotFound, StorageFailed, UsageProblem
 from .findings import WARNING, Report, register_codes
-from .manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, load_key, plan_id, sign,
-                       to_cells, to_record)
+from .manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, from_cells, load_key, plan_id,
+                       sign, to_cells, to_record)
 from .model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
 from .paths import PlanPaths, slug
 from .register import Register
 from .safeio import atomic_write, check_writable, plan_lock
+from .text import normalise
 
-__all__ = ["generate", "open_and_issue", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
+__all__ = ["generate", "open_and_issue", "check_issued", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
            "build_workbook", "status_list_source"]
 
 register_codes({
@@ -473,6 +474,35 @@ def build_workbook(ctx: Context, lead: str, actions: Sequence[Action],
     return buf.getvalue(), manifest, issued
 
 
+def check_issued(data: bytes, name: str, manifest: Manifest, issued: dict[str, dict[str, str]]) -> str | None:
+    """What is wrong with a lead workbook as built (None when nothing). It is read back the way its return
+    will be: it must open, hold no formula, carry the manifest exactly as signed, and hold every action's
+    locked values where the manifest says, as issued."""
+    from .returns.reader import a1, read_bytes
+    from .returns.validate import column_number, locked_text, sheet_grid
+
+    read = read_bytes(data, name)
+    if read.book is None:
+        return read.findings[0].message if read.findings else "it cannot be opened"
+    book = read.book
+    hidden, sheet = book.sheet(MANIFEST_SHEET), book.sheet(manifest.sheet)
+    if hidden is None or sheet is None:
+        return f"the sheet '{MANIFEST_SHEET if hidden is None else manifest.sheet}' is missing"
+    if any(s.formulas for s in book.sheets):
+        return "a cell holds a formula"
+    try:
+        if from_cells(sheet_grid(hidden)) != manifest:
+            return "the manifest does not read back as it was signed"
+    except InvalidData as exc:
+        return exc.message
+    for mrow in manifest.rows:
+        for field_key, value in issued[mrow.action_id].items():
+            col = column_number(manifest.columns[field_key])
+            if locked_text(sheet, mrow.row, col, field_key, book.date1904) != normalise(value):
+                return f"cell {a1(mrow.row, col)} ({field_key} of action {mrow.action_id}) does not hold what was issued"
+    return None
+
+
 # ---- generate: every lead's workbook, the distribution list, drafts, the issued record -------------------
 
 def _pick_cycle(reg: Register, label: str | None) -> Cycle:
@@ -557,8 +587,17 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
             # Refuse before writing anything when one target is open in Excel or read-only.
             for name in chosen:
                 check_writable(out_dir / names[name])
-            for name in chosen:
+            built = []
+            for name in chosen:  # every workbook built and read back before any file is replaced
                 data, manifest, values = build_workbook(ctx, name, groups[name], key)
+                problem = check_issued(data, names[name], manifest, values)
+                if problem:
+                    raise StorageFailed(f"The workbook for {name} was built but failed its check on reading it "
+                                        f"back: {problem}. No workbook was written; those issued before are as "
+                                        "they were.", hint="Run the command again; if it fails again, report it "
+                                        "(with --debug).", code="output-check-failed")
+                built.append((name, data, manifest, values))
+            for name, data, manifest, values in built:
                 path = atomic_write(out_dir / names[name], data)
                 sha = hashlib.sha256(data).hexdigest()
                 draft = _write_draft(paths, ctx, out_dir, name, contacts.get(name, ""), path, len(groups[name])) \

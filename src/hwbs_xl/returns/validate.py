@@ -299,7 +299,7 @@ class _Checker:
                         "were sent, or issue a new one: hwbs-xl generate --lead \"LEAD\".")
             return None
         try:
-            manifest = from_cells(_grid(sheet))
+            manifest = from_cells(sheet_grid(sheet))
         except ValueError as exc:
             self.reject("manifest-unreadable", f"{self.name}: {exc}", sheet=sheet.name)
             return None
@@ -377,7 +377,7 @@ class _Checker:
         """The sheet holding most of the issued action IDs in the ID column (whatever it is called now)."""
         assert self.book is not None
         wanted = {i.upper() for i in self.check.issued_ids}
-        id_col = _col_number(manifest.columns.get("action_id", "A"))
+        id_col = column_number(manifest.columns.get("action_id", "A"))
         best: tuple[int, int, Sheet] | None = None
         for s in self.book.sheets:
             if s.name == MANIFEST_SHEET or normalise(value_text(s.value(1, 1))) == MAGIC:
@@ -430,7 +430,7 @@ class _Checker:
     # -- rows -----------------------------------------------------------------------------------------------
 
     def read_rows(self, manifest: Manifest, sheet: Sheet) -> None:
-        cols = {k: _col_number(v) + self.shift for k, v in manifest.columns.items()}
+        cols = {k: column_number(v) + self.shift for k, v in manifest.columns.items()}
         id_col = cols.get("action_id", 1)
         issued_rows = {r.action_id.upper(): r for r in manifest.rows}
         issued_values = self._issued_values(manifest.lead)
@@ -518,9 +518,7 @@ class _Checker:
 
     def _locked_text(self, sheet: Sheet, row: int, col: int, key: str) -> str:
         assert self.book is not None
-        if key in LOCKED_MONTHS:
-            return month_text(sheet.value(row, col), self.book.date1904)
-        return cell_text(sheet, row, col).text
+        return locked_text(sheet, row, col, key, self.book.date1904)
 
     def _row(self, sheet: Sheet, row: int, cols: dict[str, int], action_id: str, action: Action | None,
              issued: dict[str, str]) -> RowUpdate:
@@ -650,7 +648,14 @@ class _Checker:
 
 # ---- helpers --------------------------------------------------------------------------------------------
 
-def _grid(sheet: Sheet) -> list[list[object]]:
+def locked_text(sheet: Sheet, row: int, col: int, key: str, date1904: bool) -> str:
+    """A locked cell's text as it is compared with what was issued (months as "YYYY-MM")."""
+    if key in LOCKED_MONTHS:
+        return month_text(sheet.value(row, col), date1904)
+    return cell_text(sheet, row, col).text
+
+
+def sheet_grid(sheet: Sheet) -> list[list[object]]:
     """The sheet's values as rows from A1 (the manifest is read as whole lines)."""
     grid: list[list[object]] = []
     for r in range(1, sheet.last_row + 1):
@@ -662,7 +667,7 @@ def _id(value: object) -> str:
     return normalise(value_text(value)).upper() if value is not None else ""  # type: ignore[arg-type]
 
 
-def _col_number(letters: str) -> int:
+def column_number(letters: str) -> int:
     return parse_a1(letters.strip() + "1")[1] or 1
 
 
@@ -720,5 +725,5 @@ def please_fix_text(paths: PlanPaths, check: ReturnCheck) -> tuple[str, str]:
     return render_template("returns_please_fix.txt", values, paths.root)
 
 
-__all__ = ["validate", "check_file", "ValidationResult", "ReturnCheck", "RowUpdate", "PlanFacts", "expand_inputs",
+__all__ = ["validate", "check_file", "locked_text", "sheet_grid", "column_number", "ValidationResult", "ReturnCheck", "RowUpdate", "PlanFacts", "expand_inputs",
            "write_validation_reports", "please_fix_text", "reports_dir", "col_letter"]
