@@ -238,6 +238,10 @@ def test_import_report_lists_every_repair_flag_and_link_with_its_line(barnet) ->
     assert len(rows) == len(result.report)
     flagged = [r for r in rows if r["Code"] == "status-ambiguous"]
     assert len(flagged) == 5 and all(r["Where"].startswith("line ") for r in flagged)
+    # the status cell in its own column: the April 2024 text's sixth column ("Status as of April 2024")
+    assert all(r["Cell / position"] == f"{r['Where']}, column 6" for r in flagged)
+    repaired = {f.where for f in result.report.of("status-repaired")}
+    assert repaired == {f"line {n}; status cell column 6" for n in (25, 43, 48)}
     assert {r["Where"] for r in rows if r["Code"] == "status-repaired"} == {"line 25", "line 43", "line 48"}
     assert sum(1 for r in rows if r["Code"].startswith("link-same")) == 17
     # every cell is text, even ones that look like numbers or formulas

@@ -127,6 +127,54 @@ def test_tsv_extract_with_page_break_split_cells_and_shifted_rows(tmp_path: Path
         assert code in codes, code
 
 
+def test_findings_point_at_the_cells_they_are_about(tmp_path: Path) -> None:
+    """Provenance per cell through stitching, split cells, carried key areas and shifted rows: each finding
+    names the row(s) and the cell(s) (a text's column, counted as the file has them)."""
+    result = import_files(PlanPaths(tmp_path / "plan"), [_write(tmp_path, "eastford.txt", EASTFORD_TSV)],
+                          command="t")
+    where = {(f.code, f.where) for f in result.report}
+    assert ("cell-split-repaired", "line 1; header cells column 3 + column 4") in where  # "Respon" | "sible officer"
+    assert ("cell-split-repaired", "line 3; lead cells column 3 + column 4") in where    # "Director of" | "Place"
+    assert ("row-stitched", "line 7; joined cell column 8") in where                     # the progress carried over
+    assert ("status-repaired", "line 8; status cell column 7") in where
+    assert ("key-area-carried", "line 10; key area cell column 1") in where
+    # a stitched row: both rows, then the cell the status came from
+    assert ("status-repaired", "line 10; line 11; status cell line 10, column 7") in where
+    # a row shifted right by an empty cell: read in its header's columns, its cells named as in the file
+    shifted = _write(tmp_path, "shifted.txt", "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\t"
+                     "Status as of April 2025\n\tKey Area 1\tRun the pilot\tPilot Lead\tJan-25\tDec-25\ttarget date\n")
+    again = import_files(PlanPaths(tmp_path / "plan2"), [shifted], command="t")
+    flagged = again.report.of("status-ambiguous")
+    assert [(f.where, f.value, f.detail["cell_where"]) for f in flagged] == [
+        ("line 2; status cell column 7", "target date", ["line 2, column 7"])]
+
+
+def test_a_plans_older_report_columns_still_show_the_cell(tmp_path: Path) -> None:
+    """A plan's own import.toml from before the position column ([title, width], eight columns): the report
+    keeps those columns and shows the cell after the row, so nothing a reviewer needs is missing."""
+    import openpyxl
+
+    paths = PlanPaths(tmp_path / "plan")
+    from hwbs_xl.planfolder import init_plan
+
+    init_plan(paths, "Eastford")[0].close()
+    own = paths.templates / "import.toml"
+    text = own.read_text(encoding="utf-8")
+    start = text.index("columns = [", text.index("[report]"))
+    end = text.index("\n]\n", start) + 2
+    old = ('columns = [["Severity", 10], ["Code", 20], ["File", 24], ["Where", 16], ["Action", 9], '
+           '["Cycle", 14], ["Value found", 36], ["What was done / what to do", 70]]')
+    own.write_text(text[:start] + old + text[end:], encoding="utf-8")
+    result = import_files(paths, [_write(tmp_path, "eastford.txt", EASTFORD_TSV)], command="t")
+    ws = openpyxl.load_workbook(result.report_file)["What was done"]
+    header = [c.value for c in ws[1]]
+    assert header == ["Severity", "Code", "File", "Where", "Action", "Cycle", "Value found",
+                      "What was done / what to do"]
+    rows = [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
+    assert {r["Where"] for r in rows if r["Code"] == "status-repaired"} == {
+        "line 8; line 8, column 7", "line 10; line 11; line 10, column 7"}
+
+
 def test_paged_source_rows_from_a_reader_are_stitched_at_the_page_start(tmp_path: Path) -> None:
     """The contract a PDF/xlsx reader fills: rows with page numbers; a page's first row may carry on."""
     path = _write(tmp_path, "westmoor.pdf.txt", "stand-in for the PDF's bytes\n")

@@ -25,7 +25,7 @@ from hwbs_xl.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 from hwbs_xl.text import squash
 
 from conftest import DATA, FOREIGN, libreoffice_required
-from test_import_pdf import _import, _snapshot, assert_same_register
+from test_import_pdf import STATUS_FLAGS, _import, _snapshot, assert_same_register, report_rows
 
 sys.path.insert(0, str(DATA / "pdf"))
 import make_fixtures as seeds  # noqa: E402  (the fixture-only seed parser the PDF fixtures are made with)
@@ -138,13 +138,21 @@ def test_workbook_rows_keep_sheet_and_cell_positions(council_workbooks) -> None:
 
 # ---- hwbs-xl's own appendix workbook --------------------------------------------------------------------
 
-def test_the_tools_own_appendix_workbook_imports_back(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def own_workbook(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The seeds' April 2024 appendix workbook written by hwbs-xl, imported into an empty plan."""
+    tmp_path = tmp_path_factory.mktemp("own-xlsx")
     source = _import(tmp_path / "source", [BARNET_2023, BARNET_2024])
     built = ap.build_appendix(source, cycle="April 2024", formats=("xlsx",), out=tmp_path / "out")
     assert built.xlsx is not None
     again = PlanPaths(tmp_path / "again")
     result = import_files(again, [built.xlsx], command="test round trip")
     assert not result.report.errors
+    return source, again, built.xlsx, result
+
+
+def test_the_tools_own_appendix_workbook_imports_back(own_workbook) -> None:
+    source, again, _, _ = own_workbook
     with Register.open(source) as src, Register.open(again) as back:
         printed = {squash(u.activity_as_reported): u for u in src.updates(cycle="April 2024")}
         read = {squash(u.activity_as_reported): u for u in back.updates(cycle="April 2024")}
@@ -152,6 +160,25 @@ def test_the_tools_own_appendix_workbook_imports_back(tmp_path: Path) -> None:
         for key, u in printed.items():
             assert (read[key].status, squash(read[key].progress)) == (u.status, squash(u.progress)), key[:60]
             assert read[key].source.where.startswith("'")  # 'Sheet'!A12
+
+
+def test_flagged_statuses_name_their_sheet_and_cell(own_workbook) -> None:
+    """Provenance per cell: a flagged status names the sheet and A1 cell it was read from (the report shows
+    it in its own column), and that cell of the workbook, opened with openpyxl, holds the flagged text."""
+    import openpyxl
+
+    _, _, xlsx, result = own_workbook
+    flagged = [f for f in result.report if f.code in STATUS_FLAGS]
+    assert len(flagged) == 8
+    ws = openpyxl.load_workbook(xlsx)["Appendix A"]
+    status_column = next(c.column_letter for row in ws.iter_rows() for c in row
+                         if str(c.value or "").startswith("Status as of April 2024"))
+    for f in flagged:
+        assert f.sheet == "Appendix A" and re.fullmatch(rf"{status_column}\d+", f.cell), (f.sheet, f.cell)
+        assert f.where is None and f"sheet 'Appendix A', cell {f.cell}" in f.location
+        assert squash(str(ws[f.cell].value or "")) == squash(f.value or ""), f.cell
+    shown = {r["Cell / position"] for r in report_rows(result.report_file) if r["Code"] in STATUS_FLAGS}
+    assert shown == {f"'Appendix A'!{f.cell}" for f in flagged}
 
 
 # ---- the reader on its own ------------------------------------------------------------------------------

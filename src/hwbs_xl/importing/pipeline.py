@@ -5,7 +5,8 @@
 2. assemble each table (table.py): headers by meaning, titles and repeated headers dropped, cut rows
    stitched, split cells joined, shifted rows put back;
 3. read each row: text cleaned (bullets, HTML), leads split, months read, statuses mapped or repaired only
-   when one answer is possible (status.py); everything undecidable is flagged, raw text kept;
+   when one answer is possible (status.py); everything undecidable is flagged, raw text kept; a finding
+   about a field points at its cell (a workbook's sheet and A1, a PDF's page and box: ``located``);
 4. link rows to the register's actions (linking.py), oldest cycle first, or give them new stable IDs;
 5. write it all as ONE register batch (all files of the call, all or nothing), and the import report.
 """
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import HwbsError
 from ..findings import Finding, Report
@@ -28,7 +29,7 @@ from .clean import Cleaner, LeadSplitter, fold, has_letters
 from .columns import HeaderMatcher, Layout
 from .linking import Candidate, Link, Linker, RowEvidence, Similarity
 from .settings import ImportSettings
-from .source import SourceTable
+from .source import SourceTable, sheet_cell, workbook_where
 from .status import EXACT, StatusReader
 from .table import Assembled, Note, ParsedRow, TableAssembler, plan_title
 
@@ -58,6 +59,18 @@ class PendingFlag:
     raw: str
     message: str
     candidates: tuple[str, ...] = ()
+    positions: tuple[str, ...] = ()  # the flagged cell(s) in the file
+
+
+@dataclass
+class RowFinding:
+    """A repair or remark about one field of a row, with the cell(s) it is about."""
+
+    code: str
+    message: str
+    value: str | None
+    field: str = ""
+    positions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -84,7 +97,7 @@ class RowData:
     finish: Month | None
     printed_id: str
     cycles: dict[str, CycleData]
-    findings: list[tuple[str, str, str | None]] = field(default_factory=list)  # (code, message, value)
+    findings: list[RowFinding] = field(default_factory=list)
     flags: list[PendingFlag] = field(default_factory=list)
     action_id: str = ""
     link: Link | None = None
@@ -104,19 +117,21 @@ class RowReader:
     def read(self, parsed: ParsedRow, main_cycle: str, layout_cycles: dict[str, bool],
              key_areas: dict[str, str]) -> RowData | None:
         one = self.cleaner.one_line
-        findings: list[tuple[str, str, str | None]] = []
+        findings: list[RowFinding] = []
         flags: list[PendingFlag] = []
 
         def cell(meaning: str, cycle: str | None = None, multiline: bool = False) -> str:
             raw = parsed.get(meaning, cycle)
             c = self.cleaner.clean(raw) if multiline else one(raw)
+            name, at = meaning.replace("_", " "), parsed.position(meaning, cycle)
             if c.changed:
-                findings.append(("text-cleaned", f"Bullets, HTML tags or glyphs normalised in the {meaning.replace('_', ' ')}.",
-                                 raw[:200]))
+                findings.append(RowFinding("text-cleaned", f"Bullets, HTML tags or glyphs normalised in the {name}.",
+                                           raw[:200], name, at))
             if c.glyph_noise:
                 flags.append(PendingFlag(cycle or main_cycle, meaning, "pdf-glyph-unmapped", raw,
-                                         f"The {meaning.replace('_', ' ')} has characters the file did not map to "
-                                         "text ((cid:N) or \ufffd): check it against the paper and correct it."))
+                                         f"The {name} has characters the file did not map to "
+                                         "text ((cid:N) or \ufffd): check it against the paper and correct it.",
+                                         positions=at))
             return c.text
 
         activity = cell("activity")
@@ -126,16 +141,20 @@ class RowReader:
         lead_raw = parsed.get("lead")
         lead_text = cell("lead", multiline=True)
         leads = tuple(self.splitter.split(lead_text)) if has_letters(lead_text) else ()
+        lead_at = parsed.position("lead")
         if not leads:
             flags.append(PendingFlag(main_cycle, "lead", "lead-unreadable", lead_raw,
-                                     f"The lead cell holds no readable name ({lead_raw!r}): say who leads this action."))
+                                     f"The lead cell holds no readable name ({lead_raw!r}): say who leads this action.",
+                                     positions=lead_at))
         elif len(leads) > 1:
-            findings.append(("lead-split", f"Read as {len(leads)} leads: " + "; ".join(leads) + ".", lead_raw))
-        start = self._month(cell("start"), "start", "start-missing", main_cycle, flags)
-        finish = self._month(cell("finish"), "finish", "finish-missing", main_cycle, flags)
+            findings.append(RowFinding("lead-split", f"Read as {len(leads)} leads: " + "; ".join(leads) + ".",
+                                       lead_raw, "lead", lead_at))
+        start = self._month(cell("start"), "start", "start-missing", main_cycle, flags, parsed.position("start"))
+        finish = self._month(cell("finish"), "finish", "finish-missing", main_cycle, flags, parsed.position("finish"))
         if start and finish and start > finish:
-            findings.append(("dates-reversed", f"Start {start.label} is after finish {finish.label}; kept as printed.",
-                             f"{start.label} / {finish.label}"))
+            findings.append(RowFinding("dates-reversed", f"Start {start.label} is after finish {finish.label}; "
+                                       "kept as printed.", f"{start.label} / {finish.label}", "start",
+                                       parsed.position("start")))
         cycles: dict[str, CycleData] = {}
         for cycle, has_status in layout_cycles.items():
             progress = cell("progress", cycle, multiline=True)
@@ -147,12 +166,14 @@ class RowReader:
                 result = self.statuses.read(status_raw)
                 status_key = result.key
                 repaired = result.code == "status-repaired"
+                status_at = parsed.position("status", cycle)
                 if repaired:
-                    findings.append(("status-repaired", f"{cycle}: {result.reason} Recorded as "
-                                     f"\"{result.candidates[0]}\".", status_raw))
+                    findings.append(RowFinding("status-repaired", f"{cycle}: {result.reason} Recorded as "
+                                               f"\"{result.candidates[0]}\".", status_raw, "status", status_at))
                 elif result.code != EXACT:
                     flags.append(PendingFlag(cycle, "status", result.code, status_raw,
-                                             f"{cycle}: {result.reason} Choose the status.", result.candidates))
+                                             f"{cycle}: {result.reason} Choose the status.", result.candidates,
+                                             status_at))
             elif not progress:
                 continue  # this row says nothing about that earlier cycle
             cycles[cycle] = CycleData(status_key, status_raw, has_status, progress, revised, repaired)
@@ -169,12 +190,14 @@ class RowReader:
         return known.setdefault(folded, text)
 
     @staticmethod
-    def _month(text: str, name: str, code: str, cycle: str, flags: list[PendingFlag]) -> Month | None:
+    def _month(text: str, name: str, code: str, cycle: str, flags: list[PendingFlag],
+               positions: tuple[str, ...]) -> Month | None:
         month = Month.parse(text)
         if month is None:
             what = "empty" if not text else f"not a month ({text!r})"
             flags.append(PendingFlag(cycle, name, code, text,
-                                     f"The {name} date is {what}: give the {name} month (for example Mar-25)."))
+                                     f"The {name} date is {what}: give the {name} month (for example Mar-25).",
+                                     positions=positions))
         return month
 
 
@@ -304,6 +327,7 @@ class _Import:
         layout_cycles = _cycles_of(got.layouts, main)
         for row in got.rows:  # columns that name no cycle report on the main one
             row.values = {(m, c or main): v for (m, c), v in row.values.items()}
+            row.positions = {(m, c or main): v for (m, c), v in row.positions.items()}
         return table, got, main, layout_cycles
 
     def _main_cycle(self, table: SourceTable, layouts: list[Layout]) -> str | None:
@@ -332,8 +356,8 @@ class _Import:
         return main
 
     def _note(self, table: SourceTable, note: Note, **extra: Any) -> Finding:
-        return self.report.add(note.code, note.message, file=table.path.name, where=note.where,
-                               value=note.value, **extra)
+        return self.report.add(note.code, note.message, file=table.path.name, value=note.value,
+                               **located(note.where, note.field, note.positions), **extra)
 
     def _read_rows(self, assembled: list[tuple[SourceTable, Assembled, str, dict[str, bool]]]) -> list[RowData]:
         lead_settings = self.settings.section("leads")
@@ -522,9 +546,10 @@ class _Import:
                         raw=f.raw, message=f.message, candidates=f.candidates)
             b.put("flags", flag_row(flag))
             counts["flags"] += 1
-            self.report.add(f.code, f"Flag {flag.id}: {f.message}", file=name, where=where, value=f.raw,
-                            action_id=row.action_id, action_title=title,
-                            detail={"flag": flag.id, "cycle": f.cycle, "candidates": list(f.candidates)})
+            at = located(where, f.field.replace("_", " "), f.positions)
+            detail = {**at.pop("detail", {}), "flag": flag.id, "cycle": f.cycle, "candidates": list(f.candidates)}
+            self.report.add(f.code, f"Flag {flag.id}: {f.message}", file=name, value=f.raw,
+                            action_id=row.action_id, action_title=title, detail=detail, **at)
 
     def _flag_existing(self, b: Any, action_id: str, cycle: str, doubts: list[tuple[str, float]],
                        counts: dict[str, Any]) -> None:
@@ -549,9 +574,9 @@ class _Import:
         name = row.table.path.name
         for note in row.parsed.notes:
             self._note(row.table, note, action_id=row.action_id, action_title=title)
-        for code, message, value in row.findings:
-            self.report.add(code, message, file=name, where=row.where, value=value, action_id=row.action_id,
-                            action_title=title)
+        for f in row.findings:
+            self.report.add(f.code, f.message, file=name, value=f.value, action_id=row.action_id,
+                            action_title=title, **located(row.where, f.field, f.positions))
         if link_code == "action-new":
             self.report.add("action-new", f"No earlier action matches: created as new action {row.action_id}.",
                             file=name, where=row.where, action_id=row.action_id, action_title=title)
@@ -600,6 +625,28 @@ class _Import:
         if not self.paths.root.is_dir():
             return None
         return self._write_report_file(None)
+
+
+def located(row_where: str, field: str, positions: Sequence[str]) -> dict[str, Any]:
+    """Finding fields that point at the cell(s) a value came from, so a reviewer can check it on the paper.
+
+    A workbook's cell is ``sheet`` + ``cell`` (A1; ``where`` names any further cell of a stitched row); a
+    PDF's or text's is ``where``: the row, then the cell ("page 3, row 5; status cell page 3 (x 34-90, y
+    120-180 pt from top left)"). ``detail`` keeps row_where and cell_where for the import report's columns.
+    Without positions (a reader that gives none) it is the row's where alone."""
+    if not positions:
+        return {"where": row_where}
+    detail = {"row_where": row_where, "cell_where": list(positions)}
+    cells = [sheet_cell(p) for p in positions]
+    if all(cells):
+        sheet, cell = cells[0]  # type: ignore[misc]
+        others = [c if s == sheet else workbook_where(s, c) for s, c in cells[1:]]  # type: ignore[misc]
+        return {"sheet": sheet, "cell": cell, "where": "also " + ", ".join(others) if others else None,
+                "detail": detail}
+    label = f"{field or 'the'} cell{'s' if len(positions) > 1 else ''}"
+    # "line 11; status cell column 6": a text's position repeats the row, said once when there is one row
+    shown = [p.removeprefix(row_where + ", ") for p in positions]
+    return {"where": f"{row_where}; {label} {' + '.join(shown)}", "detail": detail}
 
 
 def _doubt_owners(pairs: list[tuple[RowData, str, float]], candidates: dict[str, Candidate]

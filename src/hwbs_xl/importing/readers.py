@@ -93,6 +93,11 @@ def _split_markdown(line: str) -> tuple[str, ...]:
     return tuple(c.replace("\\|", "|").strip() for c in cells)
 
 
+def _columns(line: int, count: int) -> tuple[str, ...]:
+    """Each cell's position in a text line: "line 14, column 6" (columns counted from 1, as a reader counts)."""
+    return tuple(f"line {line}, column {j}" for j in range(1, count + 1))
+
+
 def read_markdown(path: Path, text: str | None = None) -> SourceTable:
     """Markdown tables: each table's rows (rule lines dropped); text between tables kept as text lines.
 
@@ -109,8 +114,9 @@ def read_markdown(path: Path, text: str | None = None) -> SourceTable:
             if start:
                 page += 1
             in_table = True
-            table.rows.append(SourceRow(cells=_split_markdown(line), where=f"line {number}", line=number,
-                                        page=page, page_start=start))
+            cells = _split_markdown(line)
+            table.rows.append(SourceRow(cells=cells, where=f"line {number}", line=number, page=page,
+                                        page_start=start, cell_where=_columns(number, len(cells))))
         else:
             in_table = False
             if line.strip():
@@ -136,8 +142,9 @@ def read_tsv(path: Path, text: str | None = None) -> SourceTable:
         if "\t" not in line:
             table.text_lines.append((line.strip(), f"line {number}"))
             continue
-        table.rows.append(SourceRow(cells=tuple(c.strip() for c in line.split("\t")), where=f"line {number}",
-                                    line=number, page=page, page_start=new_page))
+        cells = tuple(c.strip() for c in line.split("\t"))
+        table.rows.append(SourceRow(cells=cells, where=f"line {number}", line=number, page=page,
+                                    page_start=new_page, cell_where=_columns(number, len(cells))))
         new_page = False
     table.pages = page
     return table

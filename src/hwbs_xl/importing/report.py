@@ -1,8 +1,10 @@
 """The import report: a terminal summary, and a workbook the coordinator can open and filter.
 
 The workbook (``<plan>/reports/import-<timestamp>.xlsx``) has a Summary sheet (counts per cycle, links,
-flags, what to do next) and a sheet listing every repair, flag and link with its file and line or page.
-Every cell is written as text through xlsxout (nothing a council wrote can turn into a formula).
+flags, what to do next) and a sheet listing every repair, flag and link with its file, its row (line, page
+and row, or a workbook row) and, in a column of its own, the cell it is about (a PDF's page and box, a
+workbook's cell), so a reviewer can check each flagged item against the paper. Every cell is written as text
+through xlsxout (nothing a council wrote can turn into a formula).
 """
 
 from __future__ import annotations
@@ -10,10 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..findings import ERROR, WARNING, Report
+from ..findings import ERROR, WARNING, Finding, Report
 from ..safeio import atomic_write
 from ..xlsxout import check, new_workbook, write_text
 from .settings import ImportSettings
+from .source import workbook_where
+
+# What the detail sheet's columns can show; templates/import.toml [report] columns name them in order.
+DETAIL_FIELDS = ("severity", "code", "file", "where", "position", "action", "cycle", "value", "message")
+# A plan's own copy of import.toml from before the position column lists [title, width] in this order.
+LEGACY_FIELDS = ("severity", "code", "file", "where", "action", "cycle", "value", "message")
 
 LINK_WORDS = {
     "link-same-wording": "linked: same wording",
@@ -73,9 +81,12 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
                  batch_id: int | None) -> Path:
     cfg = settings.section("report")
     items = summary_items(report, counts)
-    columns = cfg.get("columns", [])
-    widths = [float(w) for _, w in columns]
-    rows = list(_detail_rows(report))
+    columns = detail_columns(cfg.get("columns", []))
+    widths = [w for _, _, w in columns]
+    names = [name for name, _, _ in columns]
+    findings = _ordered(report)
+    rows = [[values.get(name, "") for name in names]
+            for values in _detail_rows(findings, separate_position="position" in names)]
 
     def produce(tmp: Path) -> None:
         wb = new_workbook(str(tmp))
@@ -101,11 +112,11 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
         summary.fit_to_pages(1, 0)
 
         detail = wb.add_worksheet(str(cfg.get("detail_sheet", "What was done"))[:31])
-        for j, (name, width) in enumerate(columns):
+        for j, (_, name, width) in enumerate(columns):
             write_text(detail, 0, j, name, head)
             check(detail.set_column(j, j, width), "column width")
-        for i, row in enumerate(rows, start=1):
-            fmt = err if row[0] == ERROR else warn if row[0] == WARNING else wrap
+        for i, (row, f) in enumerate(zip(rows, findings), start=1):
+            fmt = err if f.severity == ERROR else warn if f.severity == WARNING else wrap
             for j, value in enumerate(row):
                 write_text(detail, i, j, value, fmt)
             check(detail.set_row(i, row_height(row, widths)), "row height")
@@ -128,12 +139,44 @@ def row_height(values: Iterable[object], widths: Iterable[float]) -> float:
     return min(409.0, LINE_POINTS * (lines + (lines > 1)) + 4)
 
 
-def _detail_rows(report: Report) -> Iterable[list[str]]:
+def detail_columns(spec: list[list[Any]]) -> list[tuple[str, str, float]]:
+    """(field, title, width) per detail column from [report] columns: [field, title, width] entries, or a
+    plan's older [title, width] entries (read in the order they had then)."""
+    if spec and all(len(c) == 3 for c in spec):
+        return [(str(f), str(t), float(w)) for f, t, w in spec]
+    return [(f, str(c[0]), float(c[-1])) for f, c in zip(LEGACY_FIELDS, spec)]
+
+
+def _ordered(report: Report) -> list[Finding]:
+    """Errors first, then warnings; within them by file and by position in the file (page, row)."""
     order = {ERROR: 0, WARNING: 1}
-    for f in sorted(report, key=lambda f: (order.get(f.severity, 2), f.file or "", _line_no(f.where), f.code)):
-        action = f.action_id or ""
-        cycle = str(f.detail.get("cycle") or "") if f.detail else ""
-        yield [f.severity, f.code, f.file or "", f.where or "", action, cycle, _fit(f.value or ""), _fit(f.message)]
+    return sorted(report, key=lambda f: (order.get(f.severity, 2), f.file or "", _numbers(_row_of(f)), f.code))
+
+
+def _detail_rows(findings: list[Finding], separate_position: bool = True) -> Iterable[dict[str, str]]:
+    for f in findings:
+        where, position = _row_of(f), _position_of(f)
+        if not separate_position and position:
+            where = f"{where}; {position}" if where else position
+        yield {"severity": f.severity, "code": f.code, "file": f.file or "", "where": where,
+               "position": position, "action": f.action_id or "",
+               "cycle": str(f.detail.get("cycle") or "") if f.detail else "",
+               "value": _fit(f.value or ""), "message": _fit(f.message)}
+
+
+def _row_of(f: Finding) -> str:
+    """The row a finding is about: "page 3, row 5", "line 14", "'Appendix A'!A8" (several when stitched)."""
+    return str(f.detail.get("row_where") or f.where or (f"sheet '{f.sheet}'" if f.sheet else ""))
+
+
+def _position_of(f: Finding) -> str:
+    """The cell(s) it is about: a PDF's page and box, a text's line and column, a workbook's 'Sheet'!F8."""
+    cells = f.detail.get("cell_where") or ([f.detail["box"]] if f.detail.get("box") else [])
+    if cells:
+        return " + ".join(str(c) for c in cells)
+    if f.sheet and f.cell:
+        return workbook_where(f.sheet, f.cell)
+    return ""
 
 
 def _fit(text: str, limit: int = 32_000) -> str:
@@ -143,8 +186,8 @@ def _fit(text: str, limit: int = 32_000) -> str:
     return text[:limit] + f" … [{len(text) - limit} more characters: see the source file]"
 
 
-def _line_no(where: str | None) -> tuple[int, str]:
+def _numbers(where: str) -> tuple[tuple[int, ...], str]:
+    """Sort key that puts "page 2, row 10" after "page 2, row 9" and "'S'!A10" after "'S'!A9"."""
     import re
 
-    m = re.search(r"(\d+)", where or "")
-    return (int(m.group(1)) if m else 0, where or "")
+    return tuple(int(n) for n in re.findall(r"\d+", where)), where

@@ -9,6 +9,7 @@ repair, linking) does that once for every kind of file, so a rule learned on one
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,3 +54,17 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+_WORKBOOK_CELL = re.compile(r"^'(?P<sheet>.*)'!(?P<cell>[A-Z]{1,3}[0-9]+)$")
+
+
+def workbook_where(sheet: str, cell: str) -> str:
+    """A workbook cell's position as readers write it: "'Appendix A'!F8"."""
+    return f"'{sheet}'!{cell}"
+
+
+def sheet_cell(where: str) -> tuple[str, str] | None:
+    """(sheet, A1 cell) of a workbook position written by ``workbook_where``; None for any other position."""
+    m = _WORKBOOK_CELL.match(where)
+    return (m["sheet"], m["cell"]) if m else None

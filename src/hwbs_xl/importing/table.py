@@ -8,6 +8,8 @@ General rules, one pass over the rows of a SourceTable:
   together than either alone; the data cells under it are joined too ("Key" | "Area 1").
 - A data row with one more cell than its header and an empty first cell has been shifted right: shifted back.
 - A short line before a page's header (a page title, "Appendix A") is dropped.
+- Every value remembers the cell(s) it came from (SourceRow.cell_where: a PDF box, a workbook's A1), several
+  when a row was stitched, so a finding about it can point at the cell on the paper.
 - A row with an empty key area and no dates of its own is the rest of the row above, cut by a page break:
   its cells are joined to that row. With its own start date it is a new row under the same key area.
 """
@@ -27,12 +29,16 @@ Field = tuple[str, "str | None"]
 
 @dataclass
 class Note:
-    """Something the assembly did or found, turned into a Finding by the pipeline."""
+    """Something the assembly did or found, turned into a Finding by the pipeline.
+
+    ``positions`` are the cells it is about (SourceRow.cell_where entries), ``field`` names them ("status")."""
 
     code: str
     message: str
     where: str
     value: str | None = None
+    field: str = ""
+    positions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,12 +50,21 @@ class ParsedRow:
     values: dict[Field, str]
     wheres: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # each field's source cell positions, in reading order (several when the row was stitched)
+    positions: dict[Field, list[str]] = field(default_factory=dict)
 
     def get(self, meaning: str, cycle: str | None = None) -> str:
         for (m, c), v in self.values.items():
             if m == meaning and (cycle is None or c == cycle):
                 return v
         return ""
+
+    def position(self, meaning: str, cycle: str | None = None) -> tuple[str, ...]:
+        """Where the field's value stands in the file (as ``get`` finds the value)."""
+        for (m, c), where in self.positions.items():
+            if m == meaning and (cycle is None or c == cycle):
+                return tuple(where)
+        return ()
 
 
 @dataclass
@@ -103,8 +118,10 @@ class TableAssembler:
         filled = [c for c in cells if c]
         return bool(filled) and all(self._header_cell(c) or self.matcher.is_header_words(c) for c in filled)
 
-    def layout(self, lines: list[list[str]], where: str) -> tuple[Layout, list[Note]]:
-        """The layout from a header and its further lines (stacked texts per column)."""
+    def layout(self, lines: list[list[str]], where: str,
+               cell_where: tuple[str, ...] = ()) -> tuple[Layout, list[Note]]:
+        """The layout from a header and its further lines (stacked texts per column); ``cell_where`` are the
+        first header line's cell positions."""
         width = max(len(line) for line in lines)
         texts = []
         for j in range(width):
@@ -118,7 +135,8 @@ class TableAssembler:
             if joined is not None:
                 notes.append(Note("cell-split-repaired",
                                   f"Header cells \"{texts[j]}\" | \"{texts[j + 1]}\" were one heading split in two: "
-                                  f"read as \"{joined}\".", where, f"{texts[j]} | {texts[j + 1]}"))
+                                  f"read as \"{joined}\".", where, f"{texts[j]} | {texts[j + 1]}", "header",
+                                  _at(cell_where, groups[j] + groups[j + 1])))
                 texts[j:j + 2] = [joined]
                 groups[j:j + 2] = [groups[j] + groups[j + 1]]
             j += 1
@@ -164,13 +182,16 @@ class TableAssembler:
 
     # ---- rows ----------------------------------------------------------------------------------------
 
-    def cells(self, layout: Layout, raw: tuple[str, ...], where: str, notes: list[Note]) -> dict[Field, str] | None:
-        """The row's values by field under this layout (None when the row cannot be read under it)."""
-        row = list(raw)
+    def cells(self, layout: Layout, src: SourceRow, notes: list[Note],
+              positions: dict[Field, list[str]] | None = None) -> dict[Field, str] | None:
+        """The row's values by field under this layout (None when the row cannot be read under it); each
+        field's source cell positions go into ``positions``."""
+        row, where = list(src.cells), src.where
+        cell_where = list(src.cell_where)
         while len(row) > layout.raw_len and not row[-1].strip():
             row.pop()
         if len(row) == layout.raw_len + 1 and not row[0].strip():
-            row = row[1:]
+            row, cell_where = row[1:], cell_where[1:]
             notes.append(Note("row-shifted", "The row was shifted one column to the right by an empty cell; "
                               "read in its header's columns.", where))
         if len(row) > layout.raw_len:
@@ -182,20 +203,25 @@ class TableAssembler:
             row += [""] * (layout.raw_len - len(row))
         values: dict[Field, str] = {}
         for group, f in zip(groups, layout.fields):
-            parts = [row[j].strip() for j in group if row[j].strip()]
+            filled = tuple(j for j in group if row[j].strip())
+            parts = [row[j].strip() for j in filled]
+            at = _at(cell_where, filled or group[:1])
+            name = f[0].replace("_", " ") if f else ""
             if len(parts) > 1:
                 notes.append(Note("cell-split-repaired",
                                   f"Cells {' | '.join(repr(p) for p in parts)} were one cell split in two: joined.",
-                                  where, " | ".join(parts)))
+                                  where, " | ".join(parts), name, at))
             text = " ".join(parts)
             if f is not None:
                 if f[0] != "ignore":
                     values[f] = text
+                    if positions is not None and at:
+                        positions[f] = list(at)
             elif text:
                 title = layout.titles[layout.groups.index(group)] if group in layout.groups else ""
                 notes.append(Note("column-ignored", f"Text under the column \"{title}\" was not imported: "
                                   "hwbs-xl does not know what that heading means. Add the heading to "
-                                  "templates/import.toml if it matters.", where, text))
+                                  "templates/import.toml if it matters.", where, text, title, at))
         return values
 
     def assemble(self, table: SourceTable) -> Assembled:
@@ -204,8 +230,7 @@ class TableAssembler:
         notes: list[Note] = []
         layout: Layout | None = None
         header_lines: list[list[str]] = []
-        header_where = ""
-        header_page: int | None = None
+        header_src: SourceRow | None = None
         page_top = True
         title = plan_title(table, self.appendix_label)
         for src in table.rows:
@@ -214,83 +239,94 @@ class TableAssembler:
                 page_top = True
             if not any(cleaned):
                 continue
-            if header_lines and src.page == header_page and self.is_header_line2(cleaned):
-                header_lines.append(list(cleaned))
-                continue
-            if header_lines:
-                layout, layout_notes = self._finish_header(header_lines, header_where, layouts, notes)
-                notes.extend(layout_notes)
+            if header_lines and header_src is not None:
+                if src.page == header_src.page and self.is_header_line2(cleaned):
+                    header_lines.append(list(cleaned))
+                    continue
+                layout = self._finish_header(header_lines, header_src, layouts, notes)
                 header_lines = []
             if self.is_header(cleaned):
-                header_lines, header_where, header_page = [list(cleaned)], src.where, src.page
+                header_lines, header_src = [list(cleaned)], src
                 continue
-            if layout is None or (page_top and sum(1 for c in cleaned if c) == 1 and not rows_continue(cleaned)):
-                self._stray(src, cleaned, layout, notes)
+            if layout is None:
+                notes.append(Note("outside-table", "Text before the appendix table (a title, cover or summary) "
+                                  "was not imported.", src.where, " | ".join(c for c in cleaned if c)))
+                continue
+            if page_top and sum(1 for c in cleaned if c) == 1 and not rows_continue(cleaned):
+                self._stray(src, cleaned, notes)
                 continue
             row_notes: list[Note] = []
-            values = self.cells(layout, src.cells, src.where, row_notes)
+            positions: dict[Field, list[str]] = {}
+            values = self.cells(layout, src, row_notes, positions)
             if values is None:
                 notes.append(Note("row-unreadable", "The line has more cells than its header; it was not imported.",
                                   src.where, " | ".join(c for c in src.cells if c)))
                 continue
-            self._add_row(table, src, values, row_notes, rows, notes)
+            prev = rows[-1] if rows else None
+            self._add_row(table, src, values, positions, row_notes, rows, prev)
             page_top = False
-        if header_lines:
-            layout, layout_notes = self._finish_header(header_lines, header_where, layouts, notes)
-            notes.extend(layout_notes)
+        if header_lines and header_src is not None:
+            self._finish_header(header_lines, header_src, layouts, notes)
         return Assembled(rows=rows, layouts=layouts, notes=notes, title=title)
 
-    def _finish_header(self, lines: list[list[str]], where: str, layouts: list[Layout],
-                       notes: list[Note]) -> tuple[Layout, list[Note]]:
-        layout, layout_notes = self.layout(lines, where)
-        if layouts and layout.fields == layouts[0].fields:
-            notes.append(Note("header-dropped", "A repeated header row was dropped.", where))
-            layout_notes = [n for n in layout_notes if n.code == "cell-split-repaired"]
-        elif layouts:
-            notes.append(Note("header-dropped", "A repeated header row was dropped (its columns were read "
-                              "as it names them).", where))
+    def _finish_header(self, lines: list[list[str]], src: SourceRow, layouts: list[Layout],
+                       notes: list[Note]) -> Layout:
+        """The layout a header's lines set; its notes (only the cell repairs of a repeated header) go to notes."""
+        layout, layout_notes = self.layout(lines, src.where, src.cell_where)
+        if layouts:
+            how = "" if layout.fields == layouts[0].fields else " (its columns were read as it names them)"
+            notes.append(Note("header-dropped", f"A repeated header row was dropped{how}.", src.where))
             layout_notes = [n for n in layout_notes if n.code == "cell-split-repaired"]
         layouts.append(layout)
-        return layout, layout_notes
+        notes.extend(layout_notes)
+        return layout
 
-    def _stray(self, src: SourceRow, cleaned: list[str], layout: Layout | None, notes: list[Note]) -> None:
-        """A line outside the table: a page title is dropped; anything else is reported so nothing is lost."""
+    def _stray(self, src: SourceRow, cleaned: list[str], notes: list[Note]) -> None:
+        """A lone line at a page's top inside the table: a page title is dropped; a long one is reported."""
         filled = [c for c in cleaned if c]
-        if len(filled) == 1 and len(filled[0].split()) <= 25 and layout is not None:
+        if len(filled[0].split()) <= 25:
             notes.append(Note("header-dropped", "A page title line was dropped.", src.where, filled[0]))
-        elif layout is None:
-            notes.append(Note("outside-table", "Text before the appendix table (a title, cover or summary) "
-                              "was not imported.", src.where, " | ".join(filled)))
         else:
             notes.append(Note("row-unreadable", "This line is not under a recognised header row, so it was "
                               "not imported. If it is an action, add the header words it uses to "
-                              "templates/import.toml.", src.where, " | ".join(filled)))
+                              "templates/import.toml.", src.where, filled[0]))
 
-    def _add_row(self, table: SourceTable, src: SourceRow, values: dict[Field, str], row_notes: list[Note],
-                 rows: list[ParsedRow], notes: list[Note]) -> None:
+    def _add_row(self, table: SourceTable, src: SourceRow, values: dict[Field, str],
+                 positions: dict[Field, list[str]], row_notes: list[Note], rows: list[ParsedRow],
+                 prev: ParsedRow | None) -> None:
+        """A new row, or (empty key area, no dates of its own) the rest of ``prev`` cut by a page break."""
         key = values.get(_field(values, "key_area"), "")
         own_dates = any(Month.parse(self._text(v)) for f, v in values.items() if f[0] in ("start", "finish"))
         # a "(continued)" mark may sit in any cell (a printed appendix puts it in the activity)
         marked = {f for f, v in values.items() if " ".join(v.split()).casefold() in self.continued}
-        continued = bool(marked)
-        if (not key or continued) and rows and rows[-1].table is table and not own_dates:
-            prev = rows[-1]
+        carries_on = (not key or bool(marked)) and prev is not None
+        if carries_on and prev is not None and not own_dates:
+            joined: list[str] = []
             for f, v in values.items():
                 if f[0] == "key_area" or not v or f in marked:
                     continue
                 prev.values[f] = (prev.values.get(f, "") + " " + v).strip() if prev.values.get(f) else v
+                prev.positions.setdefault(f, []).extend(positions.get(f, ()))
+                joined.extend(positions.get(f, ()))
             prev.wheres.append(src.where)
             prev.notes.extend(row_notes)
             prev.notes.append(Note("row-stitched", f"The row at {src.where} carries on the row at {prev.where} "
-                                   "(cut by a page break): joined.", src.where))
+                                   "(cut by a page break): joined.", src.where, None, "joined", tuple(joined)))
             return
-        row = ParsedRow(table=table, where=src.where, values=dict(values), wheres=[src.where], notes=row_notes)
-        if (not key or continued) and rows and rows[-1].table is table:
+        row = ParsedRow(table=table, where=src.where, values=dict(values), wheres=[src.where], notes=row_notes,
+                        positions=positions)
+        if carries_on and prev is not None:
             kf = _field(values, "key_area")
-            row.values[kf] = rows[-1].values.get(_field(rows[-1].values, "key_area"), "")
+            row.values[kf] = prev.values.get(_field(prev.values, "key_area"), "")
             row.notes.append(Note("key-area-carried", "The key area cell is empty (merged with the row above): "
-                                  f"the row is under \"{row.values[kf]}\".", src.where))
+                                  f"the row is under \"{row.values[kf]}\".", src.where, None, "key area",
+                                  tuple(positions.get(kf, ()))))
         rows.append(row)
+
+
+def _at(cell_where: tuple[str, ...] | list[str], columns: tuple[int, ...]) -> tuple[str, ...]:
+    """The positions of these source columns (none when the reader gave no cell positions)."""
+    return tuple(cell_where[j] for j in columns if j < len(cell_where))
 
 
 def _field(values: dict[Field, str], meaning: str) -> Field:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import InvalidData
 from ..findings import ERROR
-from .source import SourceRow, SourceTable
+from .source import SourceRow, SourceTable, workbook_where
 
 __all__ = ["read_xlsx", "cell_text"]
 
@@ -60,8 +60,8 @@ def read_xlsx(path: Path) -> SourceTable:
             if not any(c.strip() for c in cells):
                 continue
             table.rows.append(SourceRow(
-                cells=tuple(cells), where=f"'{sheet.name}'!{a1(row, c0)}", page=page, page_start=first,
-                cell_where=tuple(f"'{sheet.name}'!{a1(row, c0 + j)}" for j in range(len(cells)))))
+                cells=tuple(cells), where=workbook_where(sheet.name, a1(row, c0)), page=page, page_start=first,
+                cell_where=tuple(workbook_where(sheet.name, a1(row, c0 + j)) for j in range(len(cells)))))
             first = False
     table.pages = page
     return table
