@@ -281,8 +281,8 @@ class Register:
                 raise PlanNotFound(f"No plan register in {paths.root}.",
                                    hint="Run `hwbs-xl init` (or `hwbs-xl import FILE`) first, or point --plan at the plan folder.")
             paths.root.mkdir(parents=True, exist_ok=True)
-        conn = _connect(paths.register)
-        reg = cls(paths, conn)
+        conn = _Connection(_connect(paths.register), paths)
+        reg = cls(paths, conn)  # type: ignore[arg-type]
         reg._migrate()
         if create and title is not None and reg.plan() is None:
             with reg.batch("init", command="hwbs-xl init", summary=f"new plan: {title}") as b:
@@ -321,7 +321,7 @@ class Register:
             self.conn.execute("COMMIT")
         except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
+                getattr(self.conn, "raw", self.conn).execute("ROLLBACK")  # untranslated: a failure here is moot
             if isinstance(exc, sqlite3.OperationalError):
                 raise _busy_or_storage(exc, self.paths) from exc
             raise
@@ -475,6 +475,30 @@ def action_sort_key(a: Action) -> tuple[Any, ...]:
     from .model import key_area_number
     n = key_area_number(a.key_area)
     return (n if n is not None else 10**6, a.key_area, a.id)
+
+
+class _Connection:
+    """The register's SQLite connection, its errors said in hwbs-xl's terms: a read that fails (disk I/O
+    error, full or read-only disk, another writer) is a StorageFailed or RegisterBusy like a write, so every
+    command ends with exit 3 and a plain message, not an internal error. Everything else is SQLite's own."""
+
+    def __init__(self, raw: sqlite3.Connection, paths: PlanPaths) -> None:
+        self.raw = raw
+        self._paths = paths
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(*args)
+        except sqlite3.OperationalError as exc:
+            raise _busy_or_storage(exc, self._paths) from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # integrity or programming errors are bugs: as they are
+                raise
+            raise StorageFailed(f"The register {self._paths.register} is damaged ({exc}).",
+                                hint="Restore it from a backup; nothing was changed.") from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
