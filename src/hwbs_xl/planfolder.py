@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 from . import templates
 from .paths import PlanPaths
 from .register import Register
+from .safeio import atomic_write
 
 TEMPLATE_README = """These are this plan's own templates: edit them to change wording, colours, column widths or the
 status list for this plan only. Delete a file to go back to hwbs-xl's bundled default.
@@ -17,10 +16,10 @@ def init_plan(paths: PlanPaths, title: str | None = None) -> tuple[Register, boo
     """Create the plan folder (if needed) with its register and templates. Returns (register, created)."""
     created = not paths.exists()
     settings = templates.plan_settings(None)
-    reg = Register.open(paths, create=True, title=title or settings.get("default_title", "Action plan"))
-    if created:
+    if created:  # templates first: the register (made whole, then renamed in) marks a complete plan folder
         copy_templates(paths)
-    elif title and reg.plan() and reg.plan().title != title:  # type: ignore[union-attr]
+    reg = Register.open(paths, create=True, title=title or settings.get("default_title", "Action plan"))
+    if not created and title and reg.plan() and reg.plan().title != title:  # type: ignore[union-attr]
         with reg.batch("edit", command="hwbs-xl init --title", summary=f"plan renamed to {title!r}") as b:
             b.put("plan", {"id": 1, "title": title})
     for folder in (paths.inbox, paths.evidence, paths.appendix, paths.reports):
@@ -34,7 +33,7 @@ def copy_templates(paths: PlanPaths) -> None:
     for src in sorted(templates.bundled_dir().iterdir()):
         dest = paths.templates / src.name
         if src.is_file() and not dest.exists():
-            shutil.copyfile(src, dest)
+            atomic_write(dest, src.read_bytes())  # never a half-copied template, whatever stops the copy
     readme = paths.templates / "README.txt"
     if not readme.exists():
-        readme.write_text(TEMPLATE_README, encoding="utf-8")
+        atomic_write(readme, TEMPLATE_README.encode("utf-8"))

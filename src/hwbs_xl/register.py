@@ -281,13 +281,28 @@ class Register:
                 raise PlanNotFound(f"No plan register in {paths.root}.",
                                    hint="Run `hwbs-xl init` (or `hwbs-xl import FILE`) first, or point --plan at the plan folder.")
             paths.root.mkdir(parents=True, exist_ok=True)
+            if title is not None:  # made whole aside, then renamed into place: a register always has its plan
+                from .safeio import atomic_write
+
+                atomic_write(paths.register, lambda tmp: cls._new(paths, tmp, title).close())
         conn = _Connection(_connect(paths.register), paths)
         reg = cls(paths, conn)  # type: ignore[arg-type]
         reg._migrate()
         if create and title is not None and reg.plan() is None:
-            with reg.batch("init", command="hwbs-xl init", summary=f"new plan: {title}") as b:
-                b.put("plan", {"id": 1, "title": title, "created_at": now_iso()})
+            reg._init_plan(title)
         return reg
+
+    @classmethod
+    def _new(cls, paths: PlanPaths, file: Path, title: str) -> "Register":
+        """A new register in ``file`` (not yet the plan's): schema and plan row, each committed."""
+        reg = cls(paths, _Connection(_connect(file), paths))  # type: ignore[arg-type]
+        reg._migrate()
+        reg._init_plan(title)
+        return reg
+
+    def _init_plan(self, title: str) -> None:
+        with self.batch("init", command="hwbs-xl init", summary=f"new plan: {title}") as b:
+            b.put("plan", {"id": 1, "title": title, "created_at": now_iso()})
 
     def close(self) -> None:
         self.conn.close()
