@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import OutputLocked, RegisterBusy, StorageFailed
 
@@ -46,7 +46,7 @@ def atomic_write(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
     try:  # a read-only or full disk fails here first: say so, as for the write itself
         path.parent.mkdir(parents=True, exist_ok=True)
         check_writable(path)
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=path.suffix, dir=path.parent)
     except OSError as exc:
         if isinstance(exc, OutputLocked):
             raise
@@ -65,6 +65,7 @@ def atomic_write(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
+        _clean(path.parent.iterdir())  # what a killed run left beside it
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _storage_error(exc, path) from exc
@@ -79,14 +80,37 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def clean_stale_temps(folder: Path) -> int:
-    """Remove temporary files a killed run left behind; returns how many."""
+    """Remove temporary files a killed run left anywhere in ``folder``; returns how many."""
+    return _clean(folder.rglob(TEMP_PREFIX + "*")) if folder.is_dir() else 0
+
+
+def _clean(paths: Iterable[Path]) -> int:
+    """Remove the stale temporary files among ``paths``. A temporary file is named after the process
+    writing it, so one that is still being written (by a command that holds no plan lock, such as validate)
+    is never taken from under it; one whose process is gone was left by a crash or a kill."""
     removed = 0
-    if folder.is_dir():
-        for p in folder.rglob(TEMP_PREFIX + "*"):
-            with contextlib.suppress(OSError):
-                p.unlink()
-                removed += 1
+    with contextlib.suppress(OSError):
+        for p in paths:
+            if p.name.startswith(TEMP_PREFIX) and _stale(p.name):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+                    removed += 1
     return removed
+
+
+def _stale(name: str) -> bool:
+    pid, sep, _ = name[len(TEMP_PREFIX):].partition("-")
+    if not sep or not pid.isdigit():
+        return True  # not named after a process: left by an older hwbs-xl
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive (another user's process)
+    return False
 
 
 def _fsync_dir(folder: Path) -> None:
