@@ -42,12 +42,20 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, Path]:
     return paths, built.pdf
 
 
-@pytest.mark.libreoffice
-def test_the_appendix_pdf_of_a_merged_cycle_gives_back_the_registers_statuses_and_text(merged, tmp_path: Path) -> None:
-    paths, pdf = merged
-    again = PlanPaths(tmp_path / "again")
+@pytest.fixture(scope="module")
+def imported_back(merged, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The appendix PDF imported into an empty plan: (that plan, the import's result)."""
+    _, pdf = merged
+    again = PlanPaths(tmp_path_factory.mktemp("again") / "plan")
     result = import_files(again, [pdf], command="test round trip")
     assert result.changed and not result.report.errors
+    return again, result
+
+
+@pytest.mark.libreoffice
+def test_the_appendix_pdf_of_a_merged_cycle_gives_back_the_registers_statuses_and_text(merged, imported_back) -> None:
+    paths, _ = merged
+    again, _ = imported_back
     with Register.open(paths) as src, Register.open(again) as back:
         printed = {squash(src.action(u.action_id).activity): u for u in src.updates(cycle=CYCLE)}
         read = {squash(u.activity_as_reported): u for u in back.updates(cycle=CYCLE)}
@@ -69,3 +77,26 @@ def test_the_appendix_pdf_tables_are_read_with_their_ruling_lines(merged) -> Non
     assert "with ruling lines" in info.message and "without" not in info.message
     assert table.pages and table.pages >= 10
     assert not [f for f in table.findings if f.code == "pdf-glyph-unmapped"]
+
+
+@pytest.mark.libreoffice
+def test_the_summary_pages_before_the_appendix_table_are_one_note_each(merged, imported_back) -> None:
+    """The summary pages (status counts, the chart read as a grid, movement list, legend) come before the
+    appendix's first header: each page is ONE info note listing every line skipped there, not a warning (or
+    a note) per line; inside the table nothing is unreadable."""
+    _, pdf = merged
+    _, result = imported_back
+    rows = read_pdf(pdf).rows
+    first_header = next(i for i, r in enumerate(rows) if "Project Activity" in r.cells)
+    before = rows[:first_header]
+    summary_pages = sorted({r.page for r in before})
+    assert len(before) >= 20 and len(summary_pages) >= 2
+    outside = result.report.of("outside-table")
+    assert [f.where for f in outside] == [
+        f"page {p}, rows 1-{max(int(r.where.rsplit(' ', 1)[1]) for r in before if r.page == p)}"
+        for p in summary_pages]
+    assert all(f.severity == "info" and f.file == pdf.name for f in outside)
+    listed = [line for f in outside for line in f.value.split("\n")]
+    assert len(listed) == len(before)
+    assert listed[0].startswith("Key area | Completed") and any(line.startswith("(continued)") for line in listed)
+    assert not result.report.of("row-unreadable")

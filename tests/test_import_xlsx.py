@@ -181,6 +181,39 @@ def test_flagged_statuses_name_their_sheet_and_cell(own_workbook) -> None:
     assert shown == {f"'Appendix A'!{f.cell}" for f in flagged}
 
 
+def test_a_sheet_without_its_own_header_is_not_read_under_another_sheets(tmp_path: Path) -> None:
+    """Between tables no header is active: a summary sheet before the appendix and a legend sheet after it
+    are each named once (one outside-table note per sheet, listing their lines), never read as actions."""
+    import xlsxwriter
+
+    path = tmp_path / "appendix.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    summary = wb.add_worksheet("Summary")
+    for r, row in enumerate([["Key area", "Completed", "On target"], ["Key Area 1", 1, 2], ["Total", 1, 2]]):
+        summary.write_row(r, 0, row)
+    table = wb.add_worksheet("Appendix A")
+    for r, row in enumerate([
+            ["HWBS Key Area", "Project Activity", "Lead", "Start Date", "Finish Date", "Status as of April 2024"],
+            ["Key Area 1", "Run the pilot", "Pilot Lead", "Jan-24", "Dec-24", "Completed"],
+            ["", "Write the report", "Pilot Lead", "Jan-24", "Dec-24", "On target"]]):
+        table.write_row(r, 0, row)
+    legend = wb.add_worksheet("Legend")
+    for r, row in enumerate([["Completed", "The action has been fully delivered."],
+                             ["On target", "Work is under way and will be finished by the finish date."]]):
+        legend.write_row(r, 0, row)
+    wb.close()
+    paths = PlanPaths(tmp_path / "plan")
+    result = import_files(paths, [path], command="t")
+    assert result.changed and not result.report.warnings
+    outside = result.report.of("outside-table")
+    assert [(f.where, f.severity) for f in outside] == [("'Summary'!A1:A3", "info"), ("'Legend'!A1:A2", "info")]
+    assert outside[0].value.split("\n") == ["Key area | Completed | On target", "Key Area 1 | 1 | 2",
+                                            "Total | 1 | 2"]
+    assert "after a table" in outside[1].message and "fully delivered" in outside[1].value
+    with Register.open(paths) as reg:
+        assert sorted(a.activity for a in reg.actions()) == ["Run the pilot", "Write the report"]
+
+
 # ---- the reader on its own ------------------------------------------------------------------------------
 
 def test_cell_values_become_the_text_the_cell_shows() -> None:

@@ -8,7 +8,7 @@ register_codes({
     "import-cycle-conflict": (ERROR, "The file's header names a different cycle from the one given with --cycle."),
     "import-form-unsupported": (ERROR, "The file is of a form this installation cannot read (PDF or .xlsx reader missing)."),
     "import-unreadable": (ERROR, "The file could not be read as an appendix at all."),
-    "outside-table": (INFO, "Text before the appendix table (a title, cover page or summary) was not imported; shown so nothing is lost."),
+    "outside-table": (INFO, "Lines under no header row (a title, cover, summary, chart or legend before the appendix table, or a sheet without its own header) were not imported; one note per page lists them so nothing is lost."),
     "column-ignored": (WARNING, "Text under a column whose heading means nothing hwbs-xl knows was not imported; shown here so nothing is lost."),
     "row-shifted": (INFO, "A row shifted right by an empty leading cell was read in its header's columns."),
     "key-area-carried": (INFO, "An empty key area cell (merged with the row above) was read as the key area above."),

@@ -23,7 +23,8 @@ class SourceRow:
     ``where`` is how a person finds it again: "line 14" for text, "page 3, row 5" for a PDF, "'Sheet1'!A7"
     for a workbook. ``cell_where`` may give a finer position per cell (a PDF's x/y box, a workbook's A1).
     ``page`` is set for paged sources; ``page_start`` is True for the first row read from a new page,
-    which is where a row cut by a page break continues.
+    which is where a row cut by a page break continues. ``table_start`` is True where a new table begins
+    that nothing above carries on into (a workbook's sheet): the header above it no longer applies.
     """
 
     cells: tuple[str, ...]
@@ -32,6 +33,7 @@ class SourceRow:
     page: int | None = None
     page_start: bool = False
     cell_where: tuple[str, ...] = ()
+    table_start: bool = False
 
 
 @dataclass

@@ -8,6 +8,9 @@ General rules, one pass over the rows of a SourceTable:
   together than either alone; the data cells under it are joined too ("Key" | "Area 1").
 - A data row with one more cell than its header and an empty first cell has been shifted right: shifted back.
 - A short line before a page's header (a page title, "Appendix A") is dropped.
+- Rows where no header is active (before a file's first header, or on a new sheet before its own header)
+  are not a table: each page's such rows become ONE outside-table note listing them, so a summary page or a
+  chart read as a grid is named once, not row by row.
 - Every value remembers the cell(s) it came from (SourceRow.cell_where: a PDF box, a workbook's A1), several
   when a row was stitched, so a finding about it can point at the cell on the paper.
 - A row with an empty key area and no dates of its own is the rest of the row above, cut by a page break:
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from ..model import Month
 from .clean import Cleaner
 from .columns import HeaderMatch, HeaderMatcher, Layout, find_cycle
-from .source import SourceRow, SourceTable
+from .source import SourceRow, SourceTable, sheet_cell
 
 Field = tuple[str, "str | None"]
 
@@ -228,15 +231,22 @@ class TableAssembler:
         rows: list[ParsedRow] = []
         layouts: list[Layout] = []
         notes: list[Note] = []
+        outside = _Outside(notes)
         layout: Layout | None = None
         header_lines: list[list[str]] = []
         header_src: SourceRow | None = None
+        first_of_table = 0  # rows before this index belong to an earlier table: nothing carries on from them
         page_top = True
         title = plan_title(table, self.appendix_label)
         for src in table.rows:
             cleaned = [self._text(c) for c in src.cells]
             if src.page_start:
                 page_top = True
+            if src.table_start:
+                if header_lines and header_src is not None:
+                    self._finish_header(header_lines, header_src, layouts, notes)
+                    header_lines = []
+                layout, first_of_table = None, len(rows)
             if not any(cleaned):
                 continue
             if header_lines and header_src is not None:
@@ -246,11 +256,11 @@ class TableAssembler:
                 layout = self._finish_header(header_lines, header_src, layouts, notes)
                 header_lines = []
             if self.is_header(cleaned):
+                outside.flush()
                 header_lines, header_src = [list(cleaned)], src
                 continue
             if layout is None:
-                notes.append(Note("outside-table", "Text before the appendix table (a title, cover or summary) "
-                                  "was not imported.", src.where, " | ".join(c for c in cleaned if c)))
+                outside.add(src, cleaned, after_table=bool(layouts))
                 continue
             if page_top and sum(1 for c in cleaned if c) == 1 and not rows_continue(cleaned):
                 self._stray(src, cleaned, notes)
@@ -262,11 +272,12 @@ class TableAssembler:
                 notes.append(Note("row-unreadable", "The line has more cells than its header; it was not imported.",
                                   src.where, " | ".join(c for c in src.cells if c)))
                 continue
-            prev = rows[-1] if rows else None
+            prev = rows[-1] if len(rows) > first_of_table else None
             self._add_row(table, src, values, positions, row_notes, rows, prev)
             page_top = False
         if header_lines and header_src is not None:
             self._finish_header(header_lines, header_src, layouts, notes)
+        outside.flush()
         return Assembled(rows=rows, layouts=layouts, notes=notes, title=title)
 
     def _finish_header(self, lines: list[list[str]], src: SourceRow, layouts: list[Layout],
@@ -322,6 +333,52 @@ class TableAssembler:
                                   f"the row is under \"{row.values[kf]}\".", src.where, None, "key area",
                                   tuple(positions.get(kf, ()))))
         rows.append(row)
+
+
+@dataclass
+class _Outside:
+    """Rows where no header is active, gathered per page into ONE outside-table note that lists their text:
+    a summary page or a chart read as a grid is named once (nothing is lost), not row by row."""
+
+    notes: list[Note]
+    rows: list[tuple[str, str]] = field(default_factory=list)  # (where, text)
+    page: int | None = None
+    after_table: bool = False
+
+    def add(self, src: SourceRow, cleaned: list[str], after_table: bool) -> None:
+        if self.rows and src.page != self.page:
+            self.flush()
+        if not self.rows:
+            self.page, self.after_table = src.page, after_table
+        self.rows.append((src.where, " | ".join(c for c in cleaned if c)))
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        what = ("under no header row (after a table, before the next one's header)" if self.after_table
+                else "before the appendix table's header row")
+        self.notes.append(Note(
+            "outside-table", f"{len(self.rows)} line(s) here are {what}: a title, cover, summary, chart or "
+            "legend, so they were not imported. Their text is shown so nothing is lost; if they are actions, "
+            "add the header words their table uses to templates/import.toml.",
+            span(self.rows[0][0], self.rows[-1][0]), "\n".join(text for _, text in self.rows)))
+        self.rows = []
+
+
+def span(first: str, last: str) -> str:
+    """One position for a run of rows: "page 2, rows 1-8", "lines 3-9", "'Summary'!A1:A61"."""
+    if first == last:
+        return first
+    a, b = sheet_cell(first), sheet_cell(last)
+    if a and b and a[0] == b[0]:
+        return f"{first}:{b[1]}"
+    m1, m2 = _ROW_NO.fullmatch(first), _ROW_NO.fullmatch(last)
+    if m1 and m2 and m1[1] == m2[1] and m1[2] == m2[2]:
+        return f"{m1[1]}{m1[2]}s {m1[3]}-{m2[3]}"
+    return f"{first} to {last}"
+
+
+_ROW_NO = re.compile(r"(.*?)(row|line) (\d+)")
 
 
 def _at(cell_where: tuple[str, ...] | list[str], columns: tuple[int, ...]) -> tuple[str, ...]:

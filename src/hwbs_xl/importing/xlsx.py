@@ -7,8 +7,9 @@ visible sheet is returned in order, cells as the spreadsheet shows their text. W
 a continuation is the shared pipeline's business, as for the other forms.
 
 - ``where`` is "'Sheet'!A7" (the row), ``cell_where`` each cell's "'Sheet'!C7".
-- Each sheet counts as a page (``page`` = its position among the sheets read, ``page_start`` on its first
-  row): a table on another sheet starts afresh, it never continues the row above.
+- Each sheet counts as a page (``page`` = its position among the sheets read, ``page_start`` and
+  ``table_start`` on its first row): a table on another sheet starts afresh, under its own header; it never
+  continues the row above.
 - A merged cell's text stands in its first cell, the others are empty (as in the file).
 - A date is written ISO ("2022-09-01"), which every month reader understands without day/month doubt;
   a whole number without ".0"; an error value as it shows ("#N/A"), so nothing is silently empty.
@@ -61,7 +62,8 @@ def read_xlsx(path: Path) -> SourceTable:
                 continue
             table.rows.append(SourceRow(
                 cells=tuple(cells), where=workbook_where(sheet.name, a1(row, c0)), page=page, page_start=first,
-                cell_where=tuple(workbook_where(sheet.name, a1(row, c0 + j)) for j in range(len(cells)))))
+                cell_where=tuple(workbook_where(sheet.name, a1(row, c0 + j)) for j in range(len(cells))),
+                table_start=first))
             first = False
     table.pages = page
     return table
