@@ -388,7 +388,7 @@ def verdicts(runs: list[SizeRun], start: dict[str, Any] | None) -> list[str]:
                      judge(mem < TARGETS["whole_cycle_mb"] if whole.ok else None)])
         pdf = big.get("pdf_import") if big.get("pdf_import").ok else big.get("pdf_read")
         rows.append([f"PDF import >= {TARGETS['pdf_pages_per_s']:.0f} pages/s ({big.size}, {pdf.step})",
-                     f"{pdf.rate:.1f} pages/s, {pdf.cores:.1f} cores" if pdf.ok else "",
+                     f"{pdf.rate:.2f} pages/s, {pdf.cores:.1f} cores" if pdf.ok else "",
                      judge(pdf.rate >= 4 if pdf.ok else None)])
     if len(runs) > 1:
         worst = []
