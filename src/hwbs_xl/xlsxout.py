@@ -26,6 +26,9 @@ _RC_MEANING = {
 }
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Text a spreadsheet turns into an error value when it opens a CSV (Excel does, for these exact words).
+ERROR_LITERALS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
+                            "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!"})
 
 
 def check(rc: int | None, what: str) -> None:
@@ -86,9 +89,10 @@ def new_workbook(target: Any, **options: Any) -> Any:
 
 
 def csv_safe(value: object) -> str:
-    """A CSV cell that no spreadsheet will run: a leading =, +, -, @, tab or CR gets an apostrophe."""
+    """A CSV cell that no spreadsheet will run or show as an error: a leading =, +, -, @, tab or CR, or an
+    error value's text (#N/A...), gets an apostrophe."""
     text = cell_text(value)
-    if text.startswith(FORMULA_TRIGGERS):
+    if text.startswith(FORMULA_TRIGGERS) or text.strip().upper() in ERROR_LITERALS:
         return "'" + text
     return text
 
