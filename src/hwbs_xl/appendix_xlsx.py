@@ -675,6 +675,10 @@ def _short_action(row_or_action: Any) -> str:
 
 
 def _movement(sheet: _Sheet, appendix: Appendix) -> None:
+    """Movement since the previous cycle: one row per category, its actions listed one per row below it
+    (a cell never holds the whole list, which at national size passed Excel's 32,767-character limit and,
+    long before that, its 409-point row height). A category longer than the template's
+    ``movement_list_max`` says so and points to the table's change column, which marks every one of them."""
     st = sheet.styles
     s = appendix.summary
     if appendix.previous is None:
@@ -682,17 +686,9 @@ def _movement(sheet: _Sheet, appendix: Appendix) -> None:
         sheet.line(appendix.text("movement_none", "summary"), st.note)
         sheet.gap()
         return
-    rows = {r.action.id: r for r in appendix.rows}
-    retired = {a.id: a for a in s.retired}
-    lines = []
-    for key, ids in s.movement.items():
-        if not ids and key not in ("completed", "improved", "slipped", "new"):
-            continue
-        # unchanged ones are most of the plan; unsettled and awaiting ones have their own lists below
-        listed = "" if key in ("unchanged", "first_status", "to_confirm", "awaiting") else "\n".join(
-            _short_action(rows.get(i) or retired[i]) for i in ids)
-        lines.append((key, ids, listed))
-    first = lines[0][2] if lines else ""
+    lines = [(key, ids, _movement_list(appendix, key, ids)) for key, ids in s.movement.items()
+             if ids or key in ("completed", "improved", "slipped", "new")]
+    first = lines[0][2][0] if lines and lines[0][2] else ""
     first_height = st.metrics.row_height(len(st.metrics.wrap(first, sheet.span_width(2, 7), st.size)), st.size)
     sheet.heading(appendix.text("movement_heading", "summary"), 40.0 + first_height)  # heading stays with a row
     sheet.put([(0, 0, appendix.text("col_movement", "summary"), st.header),
@@ -700,9 +696,29 @@ def _movement(sheet: _Sheet, appendix: Appendix) -> None:
                (2, 7, appendix.text("col_actions", "summary"), st.header)], what="the movement header")
     for key, ids, listed in lines:
         fmt = st.changed if key in ("completed", "improved", "new", "slipped", "closed") and ids else st.cell
+        what = f"the movement row {key}"
         sheet.put([(0, 0, appendix.movement_label(key), fmt), (1, 1, str(len(ids)), st.centre),
-                   (2, 7, listed, st.cell)], what=f"the movement row {key}")
+                   (2, 7, listed[0] if listed else "", st.cell)], what=what)
+        for item in listed[1:]:  # the label and count cells stay empty (ruled) under the category's first row
+            sheet.put([(0, 0, "", st.cell), (1, 1, "", st.cell), (2, 7, item, st.cell)], what=what)
     sheet.gap()
+
+
+def _movement_list(appendix: Appendix, key: str, ids: tuple[str, ...]) -> list[str]:
+    """The text of the "Which actions" cells of one movement category, one entry per row."""
+    if key in ("unchanged", "first_status", "to_confirm", "awaiting"):
+        return []  # unchanged ones are most of the plan; unsettled and awaiting ones have their own lists below
+    summary = appendix.settings.get("summary", {})
+    limit = summary.get("movement_list_max")
+    change = next((c.title for c in appendix.columns if c.field == "change"), None)
+    many = appendix.text("movement_many", "summary", count=f"{len(ids):,}", column=change or "")
+    # retired actions are not rows of the table, so they are always named; an older plan template without
+    # the limit or its wording lists everything (one per row, so it still prints)
+    if key != "retired" and change and many and isinstance(limit, int) and len(ids) > limit:
+        return [many]
+    rows = {r.action.id: r for r in appendix.rows}
+    retired = {a.id: a for a in appendix.summary.retired}
+    return [_short_action(rows.get(i) or retired[i]) for i in ids]
 
 
 def _awaiting(sheet: _Sheet, appendix: Appendix) -> None:
