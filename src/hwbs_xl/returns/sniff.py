@@ -448,6 +448,13 @@ class _SheetMeter:
         if self._cell is None:
             row, col = parse_a1(self._cell_ref) if self._cell_ref else (0, 0)
             self._cell = (row or self.row, col or self.col + 1)
+            if not (1 <= self._cell[0] <= GRID_ROWS and 1 <= self._cell[1] <= GRID_COLS) or (self._cell_ref and not row):
+                # A reader sizes its grid from such a reference: one of ZZZZ99999999 asked calamine for 1.5 PB
+                # of memory, and an allocation failure in Rust aborts the whole process, past any except.
+                where = repr(self._cell_ref) if self._cell_ref else f"row {self._cell[0]:,}"
+                raise _Refuse("file-corrupt", f"{self.name} is damaged: the part {self.part} has a cell at {where}, "
+                              "which is not a cell of a spreadsheet (they run from A1 to XFD1048576). Ask the lead to "
+                              "save the workbook again and re-send it.", part=self.part)
         return self._cell
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
@@ -603,6 +610,8 @@ def _check_span(name: str, part: str, rows: int, cols: int) -> None:
                       f"(limit {limits.MAX_CELLS:,} cells). It was not read. Ask the lead to delete what they typed far "
                       "to the right of or below the table.", limit="MAX_CELLS", part=part, value=rows * cols)
 
+
+GRID_ROWS, GRID_COLS = 1_048_576, 16_384  # a spreadsheet's grid (Excel, LibreOffice): A1 to XFD1048576
 
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
