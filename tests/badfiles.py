@@ -28,7 +28,7 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # Excel escapes a control character as _xHHHH_, and text that only looks like such an escape by escaping
 # its underscore (_x005F_): what a lead's Excel writes when they paste text from Word.
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @contextlib.contextmanager
@@ -85,8 +85,10 @@ class Package:
     def bytes(self, *, rename: Any = None) -> bytes:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in self.parts.items():
-                z.writestr(rename(name) if rename else name, data)
+            for name, data in self.parts.items():  # fixed times: the same parts give the same bytes
+                info = zipfile.ZipInfo(rename(name) if rename else name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, data)
         return out.getvalue()
 
     def save(self, path: Path, **kw: Any) -> Path:
