@@ -681,8 +681,13 @@ def scenario_merge_killed_inside_the_batch(tmp: Path, scene: Scene | None = None
     finally:
         proc.wait()
     assert list(paths.root.glob("*-journal"))  # the hot journal SQLite rolls back on the next open
-    assert state_of(paths, scene) == "before"
-    assert_recovers(paths, scene)
+    probe = PlanPaths(tmp / "probe")  # a copy (journal and all) to look at without recovering the real one
+    shutil.copytree(paths.root, probe.root)
+    assert state_of(probe, scene) == "before"
+    result = run(paths, scene.returns)  # restarted: the report says the killed run was not committed
+    notice = next(f for f in result.report if f.code == "run-interrupted")
+    assert notice.detail["left_behind"] >= 1 and notice.severity == "info"
+    assert content(paths) == scene.after and temps(paths.root) == []
     survived("kill")
 
 

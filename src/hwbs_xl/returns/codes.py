@@ -73,6 +73,7 @@ MERGING = {
     "return-superseded": (INFO, "A newer return from the same lead replaces an earlier one."),
     "return-older-ignored": (WARNING, "A newer return from the same lead was already merged; this older one was not."),
     "return-conflict": (WARNING, "Two leads returned different updates for the same action; left for the coordinator to settle."),
+    "run-interrupted": (INFO, "An earlier command on this plan was stopped part way; the register holds none or all of its changes, and what it left behind was removed before this run."),
     "register-changed-since-issue": (WARNING, "The register's update changed after the workbook was issued; the lead's value was not applied over it."),
 }
 

@@ -24,19 +24,20 @@ was or fully merged. The master appendix workbook is regenerated after the commi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..errors import HwbsError, UsageProblem
 from ..findings import INFO, Finding, Report
 from ..model import Action
 from ..paths import PlanPaths
 from ..register import Register, now_iso
-from ..safeio import atomic_write, check_writable, clean_stale_temps, plan_lock
+from ..safeio import TEMP_PREFIX, atomic_write, check_writable, clean_stale_temps, plan_lock
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from .validate import (PlanFacts, ReturnCheck, RowUpdate, ValidationResult, check_file, expand_inputs,
                        write_validation_reports)
@@ -94,10 +95,11 @@ class MergeResult:
     master: Path | None = None
     master_problem: str | None = None
     written: list[Path] = field(default_factory=list)
+    notices: list[Finding] = field(default_factory=list)  # about the plan folder, not one file
 
     @property
     def report(self) -> Report:
-        return Report([*self.validation.report.findings, *(f for o in self.files for f in o.findings)])
+        return Report([*self.notices, *self.validation.report.findings, *(f for o in self.files for f in o.findings)])
 
     @property
     def changes(self) -> list[ActionChange]:
@@ -111,8 +113,9 @@ class MergeResult:
         verb = "Would merge (dry run, nothing written)" if self.dry_run else "Merged"
         taken = sum(1 for ch in self.changes if ch.kind in ("new", "replaced"))
         flagged = sum(1 for ch in self.changes if ch.kind in ("conflict", "register-changed"))
-        out = [f"{verb}: {len(self.files)} returned file(s) for {self.cycle or 'no open cycle'}; "
-               f"{taken} action update(s) {'would be ' if self.dry_run else ''}taken, {flagged} flagged for you to settle."]
+        out = [f.message for f in self.notices]
+        out += [f"{verb}: {len(self.files)} returned file(s) for {self.cycle or 'no open cycle'}; "
+                f"{taken} action update(s) {'would be ' if self.dry_run else ''}taken, {flagged} flagged for you to settle."]
         for o in self.files:
             out.append(o.line())
             out += ["  " + line for f in [*o.check.problems, *(f for f in o.findings if f.severity != INFO)]
@@ -188,10 +191,15 @@ def merge(paths: PlanPaths, inputs: Sequence[Path], *, dry_run: bool = False, co
         with Register.open(paths) as reg:
             return _run(paths, reg, files, dry_run=True, command=command, sender=sender, today=today)
     preflight(paths)
-    with plan_lock(paths.lock, "merge returns"):
-        clean_stale_temps(paths.root)
+    with plan_lock(paths.lock, "merge returns"), _running(paths) as interrupted:
         with Register.open(paths) as reg:
             result = _run(paths, reg, files, dry_run=False, command=command, sender=sender, today=today)
+        if interrupted:
+            result.notices.append(Finding(
+                "run-interrupted", "An earlier command on this plan was stopped part way (killed, crashed or cut off "
+                "by a full disk). The register holds none or all of its changes, never a part, and what it left "
+                "behind was removed. This run started from the register as it is; nothing to do.",
+                where=str(paths.root), detail={"left_behind": interrupted}))
         write_validation_reports(paths, result.validation, kind="merge", payload=result.to_json)
         result.written += [p for p in [result.validation.report_file, *result.validation.notes] if p]
         try:
@@ -199,6 +207,21 @@ def merge(paths: PlanPaths, inputs: Sequence[Path], *, dry_run: bool = False, co
         except HwbsError as exc:  # the merge is committed; say plainly what is left to do
             result.master_problem = f"{exc.message} {exc.hint}".strip()
     return result
+
+
+@contextlib.contextmanager
+def _running(paths: PlanPaths) -> Iterator[int]:
+    """While a merge runs, a marker named like a temporary file of this process: a merge that is killed
+    leaves it, so the next one (which clears what dead processes left) knows and says so. Yields how many
+    such left-overs were cleared."""
+    left = clean_stale_temps(paths.root)
+    marker = paths.lock.parent / f"{TEMP_PREFIX}{os.getpid()}-merge-running"
+    with contextlib.suppress(OSError):  # no room even for this: the merge itself will say so plainly
+        marker.write_text(now_iso(), encoding="utf-8")
+    try:
+        yield left
+    finally:
+        marker.unlink(missing_ok=True)
 
 
 def preflight(paths: PlanPaths) -> None:
