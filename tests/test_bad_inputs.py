@@ -1077,6 +1077,13 @@ def test_every_row_of_the_table_has_a_case() -> None:
     assert len(ids) == len(set(ids))
 
 
+def test_every_case_is_in_the_testing_docs() -> None:
+    """docs/testing.md lists every case of the catalogue (the table a reader checks the behaviour against)."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text(encoding="utf-8")
+    ids = [c.id for c in CASES] + ["39-scanned-pdf", "40-pdf-table-across-pages", "41-pdf-glyph-noise"]
+    assert [i for i in ids if f"`{i}`" not in doc] == []
+
+
 # ---- input limits: one place, documented, each with its own finding before heavy work --------------------
 
 def _over_file_bytes(env: Env) -> Path:
