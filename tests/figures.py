@@ -47,7 +47,7 @@ FIGURES: dict[str, str] = {
     "faults_survived": "faults survived (register old or fully new, inputs untouched, temp files gone, re-run completes)",
     "fuzz_examples": "fuzz examples run (Hypothesis generate-fill-merge examples and mutated workbooks)",
     "fuzz_property_examples": "  of which Hypothesis property examples",
-    "fuzz_mutations": "  of which mutated returned workbooks",
+    "fuzz_mutations": "  of which mutated workbooks (returns and foreign corpus files)",
     "tampering_caught": "tampering cases caught, each with its own finding",
     "output_checks": "typed strings checked in written workbooks and CSVs (never a formula, link or error)",
     "loss_checks": "checks that nothing was lost",

@@ -188,12 +188,17 @@ def child(tmp: Path, what: str, plan: Path, files: list[Path], kill_after: float
             proc.wait(timeout=60)
         return proc.returncode, time.monotonic() - start
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        reap(proc)
+
+
+def reap(proc: subprocess.Popen[str]) -> None:
+    """A child process ended (killed if still running) and its pipes closed."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def kill_delays(tmp: Path, what: str, plan: Path, files: list[Path], runs: int) -> list[float]:
@@ -620,12 +625,7 @@ def scenario_second_merge_told_busy(tmp: Path, scene: Scene | None = None) -> No
         assert second.returncode == 3 and "register-busy" in second.stderr and "Traceback" not in second.stderr
         assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
     finally:
-        if first.poll() is None:
-            first.kill()
-        first.wait()
-        for stream in (first.stdout, first.stderr):
-            if stream is not None:
-                stream.close()
+        reap(first)
     with Register.open(paths) as reg:
         names = {r["original_name"] for r in reg.conn.execute("SELECT original_name FROM returns")}
     assert names == {p.name for p in scene.returns[:2]}  # only the first merge's files
