@@ -39,7 +39,7 @@ SUITES = ["tests/test_bad_inputs.py", "tests/test_faults.py", "tests/test_fuzz.p
           "tests/test_output_safety.py", "tests/test_foreign_corpus.py"]
 
 FIGURES: dict[str, str] = {
-    "bad_inputs_tried": "bad inputs tried (cases of the bad-input catalogue)",
+    "bad_inputs_tried": "bad inputs tried (bad-input catalogue and input-limit cases)",
     "bad_input_rows": "rows of the bad-input table covered (of 42)",
     "foreign_files_read": "foreign files read correctly",
     "foreign_files_rejected": "foreign files rejected with a specific finding",
