@@ -123,3 +123,29 @@ def test_a_plan_template_without_the_limit_lists_every_action(big_plan: PlanPath
     completed = _category(rows, "Completed")
     assert len(completed) == COMPLETED and completed[0][1] == str(COMPLETED)
     assert [r[2] for r in completed] == [ax._short_action(r) for r in model.rows]
+
+
+def test_pdf_timeout_grows_with_the_table(big_plan: PlanPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hwbs_xl import appendix_pdf
+    from hwbs_xl.errors import UsageProblem
+
+    monkeypatch.delenv("HWBS_LO_TIMEOUT", raising=False)
+    with Register.open(big_plan) as reg:
+        model = ap.build(reg)
+    small, large = appendix_pdf.conversion_timeout(model, 50), appendix_pdf.conversion_timeout(model, 20_000)
+    assert small >= 180 and large > small + 5_000  # the bundled template: 180 s + 0.5 s a row
+    monkeypatch.setenv("HWBS_LO_TIMEOUT", "900")
+    assert appendix_pdf.conversion_timeout(model, 20_000) == 900
+    monkeypatch.setenv("HWBS_LO_TIMEOUT", "ten minutes")
+    with pytest.raises(UsageProblem, match="HWBS_LO_TIMEOUT"):
+        appendix_pdf.conversion_timeout(model, 50)
+
+
+def test_key_area_found_when_its_name_is_broken_inside_a_word() -> None:
+    from hwbs_xl.appendix_pdf import _wrapped_name
+
+    name = _wrapped_name("Key Area 5: Healthy places and communities")
+    # Calc breaks "communities" in the narrow key area column; the PDF text then reads "communitie s"
+    assert name.search("Built from regist Key Area 5: Healthy places and communitie s")
+    assert name.search("Key Area 5:\r\nHealthy places\r\nand communities")
+    assert not _wrapped_name("Key Area 1").search("Key Area 10: Carers")

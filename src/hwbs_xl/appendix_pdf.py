@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import tempfile
 from datetime import datetime
@@ -25,6 +26,7 @@ from typing import Any
 
 from . import libreoffice, safeio
 from .appendix import Appendix, fill
+from .errors import UsageProblem
 from .text import squash
 
 # Calc's PDF export, tagged; JSON filter options need LibreOffice 7.4 or later (older ones ignore them).
@@ -45,11 +47,28 @@ def write(appendix: Appendix, path: Path) -> tuple[Path, int]:
     with tempfile.TemporaryDirectory(prefix="hwbs-appendix-") as tmp:
         folder = Path(tmp)
         book = folder / (Path(path).stem + ".xlsx")
-        appendix_xlsx.write_workbook(appendix, book, appendix_xlsx.LIBREOFFICE)  # rows sized as Calc prints them
-        rendered = libreoffice.convert(book, PDF_FILTER, folder / "pdf")
+        table = appendix_xlsx.write_workbook(appendix, book, appendix_xlsx.LIBREOFFICE)  # rows sized as Calc prints them
+        rendered = libreoffice.convert(book, PDF_FILTER, folder / "pdf", timeout=conversion_timeout(appendix, len(table.rows)))
         data, pages = finish(appendix, rendered.read_bytes())
     safeio.atomic_write(Path(path), data)
     return Path(path), pages
+
+
+def conversion_timeout(appendix: Appendix, rows: int) -> float:
+    """Seconds LibreOffice may take to print ``rows`` table rows: HWBS_LO_TIMEOUT when set, else the
+    template's base plus an allowance per row (a fixed 180 s stopped every region-size appendix)."""
+    explicit = os.environ.get("HWBS_LO_TIMEOUT", "").strip()
+    if explicit:
+        try:
+            seconds = float(explicit)
+        except ValueError:
+            seconds = 0.0
+        if not seconds > 0:
+            raise UsageProblem(f"HWBS_LO_TIMEOUT={explicit!r} is not a number of seconds.",
+                               hint="Set it to the seconds LibreOffice may take (e.g. 900), or unset it.")
+        return seconds
+    pdf = appendix.settings.get("pdf", {})
+    return float(pdf.get("timeout_base_s", 180)) + float(pdf.get("timeout_per_row_s", 0.5)) * rows
 
 
 def finish(appendix: Appendix, pdf: bytes) -> tuple[bytes, int]:
@@ -111,53 +130,61 @@ def _bookmarks(writer: Any, appendix: Appendix, pdf: bytes) -> None:
 def key_area_pages(appendix: Appendix, pdf: bytes) -> dict[str, int]:
     """Key area name -> 0-based page where it first appears in the table's first column.
 
-    Reads text runs with their positions through pypdf (ten times faster than a full layout analysis):
-    the table's header row is where the first two column titles sit side by side; the key area column is
-    everything left of the second title, below the header.
+    PDFium (pypdfium2, installed with pdfplumber) finds the table's header on each page with its C text
+    search: the second column's title with the first column's title beside it. The key area column is the
+    text left of the second title, below the header. (pypdf's pure-Python text extraction of every page
+    was 63% of the PDF step at borough size.)
     """
-    from pypdf import PdfReader
+    import pypdfium2 as pdfium
 
     if len(appendix.columns) < 2:
         return {}
     first_title = squash(appendix.columns[0].title).split()[0]
     second_title = " ".join(squash(appendix.columns[1].title).split()[:2])
-    names = [(ka.name, re.compile(r"(?<!\S)" + re.escape(squash(ka.name)) + r"(?!\S)")) for ka in appendix.key_areas]
+    names = [(ka.name, _wrapped_name(ka.name)) for ka in appendix.key_areas]
     found: dict[str, int] = {}
-    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages):
-        runs = _text_runs(page)
-        header = _header_run(runs, first_title, second_title)
-        if header is None:
-            continue
-        hx, hy = header[0], header[1]
-        left = [r for r in sorted(runs, key=lambda r: -r[1]) if r[0] < hx - 1 and r[1] < hy - 12]
-        column = squash(" ".join(r[2] for r in left))
-        for name, pattern in names:
-            if name not in found and pattern.search(column):
-                found[name] = number
-        if len(found) == len(names):
-            break
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for number in range(len(doc)):
+            page = doc[number]
+            text = page.get_textpage()
+            header = _header_box(text, first_title, second_title)
+            if header is not None:
+                hx, hy = header
+                column = squash(text.get_text_bounded(left=0, bottom=0, right=hx - 1, top=hy - 12))
+                for name, pattern in names:
+                    if name not in found and pattern.search(column):
+                        found[name] = number
+            text.close()
+            page.close()
+            if len(found) == len(names):
+                break
+    finally:
+        doc.close()
     return found
 
 
-def _text_runs(page: Any) -> list[tuple[float, float, str]]:
-    """(x, y, text) of every text run on the page; y grows upwards, as in PDF."""
-    runs: list[tuple[float, float, str]] = []
+def _header_box(text: Any, first: str, second: str) -> tuple[float, float] | None:
+    """(left, bottom) of the second column's title, with the first column's title left of it at about its
+    height (a header cell is vertically centred and may wrap, so allow a couple of lines between them)."""
+    def boxes(word: str) -> list[tuple[float, float]]:
+        out = []
+        search = text.search(word, match_case=True)
+        while (hit := search.get_next()) is not None:
+            left, bottom, _, _ = text.get_charbox(hit[0])
+            out.append((left, bottom))
+        search.close()
+        return out
 
-    def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any) -> None:
-        if text.strip():
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            runs.append((x, y, text))
-
-    page.extract_text(visitor_text=visit)
-    return runs
+    seconds = boxes(second)
+    if not seconds:
+        return None
+    firsts = boxes(first)
+    return next(((x, y) for x, y in seconds if any(abs(fy - y) < 20 and fx < x for fx, fy in firsts)), None)
 
 
-def _header_run(runs: list[tuple[float, float, str]], first: str, second: str) -> tuple[float, float, str] | None:
-    """The run of the second column's title, with the first column's title left of it at about its height
-    (a header cell is vertically centred and may wrap, so allow a couple of lines between them)."""
-    firsts = [r for r in runs if squash(r[2]).startswith(first)]
-    for r in runs:
-        if squash(r[2]).startswith(second) and any(abs(f[1] - r[1]) < 20 and f[0] < r[0] for f in firsts):
-            return r
-    return None
+def _wrapped_name(name: str) -> re.Pattern[str]:
+    """The key area name as the narrow key area column prints it: Calc breaks a word wider than the column
+    inside it ("communitie s"), so a line break may fall between any two letters."""
+    loose = "".join(r"\s+" if c == " " else re.escape(c) + r"\s?" for c in squash(name))
+    return re.compile(r"(?<!\S)" + loose + r"(?!\S)")
