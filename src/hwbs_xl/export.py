@@ -127,7 +127,9 @@ def export_xlsx(reg: Register, path: Path) -> Path:
             for i, row in enumerate(rows.get(name, []), start=1):
                 values = ["" if row.get(key) is None else row.get(key) for key, _t, _w in columns]
                 for j, value in enumerate(values):
-                    write_text(ws, i, j, value, wrap)
+                    # Name the row and field, so an over-long text says which action and column to shorten.
+                    what = f"{columns[j][1]} of {row.get('id') or row.get('label') or f'row {i}'} ({name})"
+                    write_text(ws, i, j, value, wrap, what=what)
                 check(ws.set_row(i, row_height(values, [w for _k, _t, w in columns])), "row height")
             ws.freeze_panes(1, 0)
             check(ws.autofilter(0, 0, max(1, len(rows.get(name, []))), len(columns) - 1), "filter")
