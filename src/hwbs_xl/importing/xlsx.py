@@ -19,11 +19,12 @@ a continuation is the shared pipeline's business, as for the other forms.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+
 from pathlib import Path
 
 from ..errors import InvalidData
 from ..findings import ERROR
+from ..returns.values import value_text
 from .source import SourceRow, SourceTable, workbook_where
 
 __all__ = ["read_xlsx", "cell_text"]
@@ -70,15 +71,5 @@ def read_xlsx(path: Path) -> SourceTable:
 
 
 def cell_text(value: object) -> str:
-    """The text a cell shows, in a form every later reader understands the same way."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    """The text a cell shows: the same rule the returns reader uses (dates as ISO dates, 3.0 as "3")."""
+    return value_text(value)  # type: ignore[arg-type]
