@@ -8,7 +8,6 @@ The answers typed into a few lead workbooks are done by `returns.demofill` and s
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -19,19 +18,6 @@ DEMO_CYCLE = "October 2024"
 DEMO_DUE = date(2024, 10, 18)
 DEMO_HISTORY_CYCLE = "April 2024"
 DEMO_RETURNS = 3  # how many lead workbooks the demo fills in itself
-
-
-@dataclass(frozen=True)
-class DemoFiles:
-    """The files worth opening after the demo, in the order of the cycle."""
-
-    import_report: Path | None
-    history_appendix: list[Path]
-    lead_workbooks: Path
-    returns_inbox: Path
-    chase_list: Path
-    master: Path
-    appendix: list[Path]
 
 
 def reset_plan_folder(paths: PlanPaths) -> None:

@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from .errors import NotFound, PlanNotFound, RegisterBusy, StorageFailed, UndoRefused
 from .model import Action, Cycle, Flag, Month, Plan, Provenance, Update
@@ -609,6 +609,3 @@ def flag_row(f: Flag) -> dict[str, Any]:
             "message": f.message, "candidates": json.dumps(list(f.candidates)), "settled_value": f.settled_value,
             "settled_by": f.settled_by, "settled_at": f.settled_at}
 
-
-def iter_rows(reg: Register, table: str) -> Iterable[dict[str, Any]]:
-    return (dict(r) for r in reg.conn.execute(f"SELECT * FROM {table}"))

@@ -25,10 +25,6 @@ def normalise(value: object) -> str:
     return text.strip()
 
 
-def is_blank(value: object) -> bool:
-    return normalise(value) == ""
-
-
 def has_controls(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
