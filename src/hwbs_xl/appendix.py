@@ -340,9 +340,10 @@ def _summary(key_areas: tuple[KeyArea, ...], vocab: StatusVocabulary, retired: t
     keys += [k for k in (TO_CONFIRM, UNKNOWN) if k in used]
     counts = {ka.name: {k: sum(1 for r in ka.rows if r.summary_key == k) for k in keys} for ka in key_areas}
     totals = {k: sum(c[k] for c in counts.values()) for k in keys}
-    movement: dict[str, tuple[str, ...]] = {m: () for m in MOVEMENTS}
-    for r in rows:
-        movement[r.movement] = movement[r.movement] + (r.action.id,)
+    grouped: dict[str, list[str]] = {m: [] for m in MOVEMENTS}
+    for r in rows:  # appending to a list, not rebuilding a tuple per action (quadratic at national size)
+        grouped[r.movement].append(r.action.id)
+    movement = {m: tuple(ids) for m, ids in grouped.items()}
     movement["retired"] = tuple(a.id for a in retired)
     return Summary(
         status_keys=tuple(keys), counts=counts, totals=totals, movement=movement,
