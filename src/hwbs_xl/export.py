@@ -94,7 +94,7 @@ def export_json(reg: Register) -> dict[str, Any]:
 
 def export_xlsx(reg: Register, path: Path) -> Path:
     """The register as a workbook (sheets, titles and widths from import.toml [export]); all cells text."""
-    from .importing.report import row_height
+    from .xlsxout import row_height
 
     cfg = templates.load_toml("import.toml", reg.paths.root).get("export", {})
     data = export_json(reg)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -43,6 +42,7 @@ from .paths import PlanPaths, slug
 from .register import Register
 from .safeio import atomic_write, check_writable, plan_lock
 from .text import normalise
+from .xlsxout import LINE_POINTS, wrapped_lines
 
 __all__ = ["generate", "open_and_issue", "check_issued", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
            "build_workbook", "status_list_source"]
@@ -59,7 +59,6 @@ INPUT_FIELDS = ("new_status", "new_progress", "revised_finish", "comment")
 MONTH_FIELDS = ("start", "finish")
 TEMPLATE_FILES = ["plan.toml", "statuses.toml", "workbook.toml", "instructions.toml"]
 HEADER_ROW = 4  # 1-based: title, subtitle, band row, then the column headings
-LINE_POINTS = 12.75  # height of one wrapped line of 10-point text
 
 
 @dataclass(frozen=True)
@@ -155,12 +154,6 @@ def col_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         s = chr(65 + rem) + s
     return s
-
-
-def wrapped_lines(text: str, width: float) -> int:
-    """How many lines ``text`` takes wrapped in a column ``width`` characters wide (a fair estimate)."""
-    per_line = max(1.0, width * 1.3)  # proportional text fits a little more than `width` digits
-    return sum(max(1, math.ceil(len(p) / per_line)) for p in text.split("\n"))
 
 
 def status_list_source(vocab: StatusVocabulary, table_ref: str) -> list[str] | str:

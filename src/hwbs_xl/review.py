@@ -259,7 +259,7 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
-    from .importing.report import row_height
+    from .xlsxout import row_height
     from .leadbook import status_list_source
     from .safeio import atomic_write
     from .xlsxout import check, new_workbook, write_number, write_text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
@@ -24,6 +25,23 @@ _RC_MEANING = {
     -4: "invalid worksheet name",
     -5: "formula or range invalid",
 }
+
+LINE_POINTS = 12.75  # height of one wrapped line of 10-point text
+MAX_ROW_POINTS = 409.0  # Excel's tallest row
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` characters wide (a fair estimate)."""
+    per_line = max(1.0, width * 1.3)  # proportional text fits a little more than `width` digits
+    return sum(max(1, math.ceil(len(p) / per_line)) for p in text.split("\n"))
+
+
+def row_height(values: Iterable[object], widths: Iterable[float], *, spare_line: bool = True) -> float:
+    """Points for a row of wrapped text cells (xlsxwriter rows do not grow by themselves in every program):
+    the tallest cell decides, with a line to spare when asked, within Excel's 409-point limit."""
+    lines = max([wrapped_lines(str(v or ""), float(w)) for v, w in zip(values, widths)] or [1])
+    return min(MAX_ROW_POINTS, LINE_POINTS * (lines + (spare_line and lines > 1)) + 4)
+
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Text a spreadsheet turns into an error value when it opens a CSV (Excel does, for these exact words).

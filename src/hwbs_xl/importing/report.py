@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from ..findings import ERROR, WARNING, Finding, Report
 from ..safeio import atomic_write
-from ..xlsxout import check, new_workbook, write_text
+from ..xlsxout import check, new_workbook, row_height, write_text
 from .settings import ImportSettings
 from .source import workbook_where
 
@@ -128,15 +128,6 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
         wb.close()
 
     return atomic_write(path, produce)
-
-
-def row_height(values: Iterable[object], widths: Iterable[float]) -> float:
-    """Points for a row of wrapped text cells (rows do not grow by themselves in every program), with a
-    line to spare and within Excel's 409-point limit."""
-    from ..leadbook import LINE_POINTS, wrapped_lines
-
-    lines = max([wrapped_lines(str(v or ""), float(w)) for v, w in zip(values, widths)] or [1])
-    return min(409.0, LINE_POINTS * (lines + (lines > 1)) + 4)
 
 
 def detail_columns(spec: list[list[Any]]) -> list[tuple[str, str, float]]:

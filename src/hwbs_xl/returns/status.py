@@ -214,7 +214,7 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
     for i, c in enumerate(cols):
         xlsxout.write_text(ws, 3, i, c["heading"], head, what="a heading")
         xlsxout.check(ws.set_column(i, i, widths[i]), "a column width")
-    ws.set_row(3, _height([c["heading"] for c in cols], widths))
+    ws.set_row(3, xlsxout.row_height([c["heading"] for c in cols], widths, spare_line=False))
     for n, (r, row) in enumerate(zip(_ordered(reg.leads), rows)):
         fmt = fills["overdue" if r.overdue else "merged" if r.state == MERGED else
                     "queried" if r.state == QUERIED else "outstanding"]
@@ -224,7 +224,7 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
                 xlsxout.write_number(ws, 4 + n, i, value, fmt, what=c["key"])
             else:
                 xlsxout.write_text(ws, 4 + n, i, value, fmt, what=c["key"])
-        ws.set_row(4 + n, _height([str(row[c["key"]]) for c in cols], widths))
+        ws.set_row(4 + n, xlsxout.row_height([str(row[c["key"]]) for c in cols], widths, spare_line=False))
     xlsxout.check(ws.freeze_panes(4, 1), "the frozen header")
     xlsxout.check(ws.autofilter(3, 0, 3 + max(len(rows), 1), len(cols) - 1), "the filter")
     ws.set_landscape()
@@ -232,13 +232,6 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
     ws.fit_to_pages(1, 0)
     xlsxout.check(ws.repeat_rows(3), "the repeated header")
     wb.close()
-
-
-def _height(texts: list[str], widths: list[float]) -> float:
-    """Row height (points) for wrapped text: the tallest cell decides (rows do not grow by themselves)."""
-    from ..leadbook import LINE_POINTS, wrapped_lines
-
-    return LINE_POINTS * max(wrapped_lines(t, w) for t, w in zip(texts, widths)) + 4
 
 
 def write_reminders(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, Any]) -> list[Path]:
