@@ -514,3 +514,31 @@ def test_a_sheet_name_excel_refuses_is_a_clear_error(plan_paths: PlanPaths) -> N
     with pytest.raises(InvalidData) as info:
         issue(plan_paths)
     assert "Update [October]" in str(info.value)
+
+
+# ---- many leads: built on every core ------------------------------------------------------------------
+
+def test_many_leads_built_in_worker_processes_give_the_same_files(plan_paths: PlanPaths, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from hwbs_xl import parallel
+
+    extra = [(Action(f"KA3-{n:02d}", "Key Area 3", f"Activity {n}", (f"Locality Lead {n}",), Month(2023, 1),
+                     Month(2025, 3)),
+              {"April 2024": Update(f"KA3-{n:02d}", "April 2024", "on_target", progress=f"Report {n}\nline two")})
+             for n in range(1, 41)]
+    build_plan(plan_paths, extra=extra)
+    open_cycle(plan_paths, "October 2024", DUE, command="test")
+    monkeypatch.setenv("HWBS_WORKERS", "1")
+    alone = leadbook.generate(plan_paths, out=tmp_path / "one", drafts=True, now=NOW, command="test")
+    monkeypatch.setenv("HWBS_WORKERS", "2")
+    assert parallel.workers(len(alone.workbooks)) == 2  # so the run below does use two processes
+    pooled = leadbook.generate(plan_paths, out=tmp_path / "two", drafts=True, now=NOW, command="test")
+    assert len(pooled.workbooks) == len(alone.workbooks) == 43
+    for a, b in zip(alone.workbooks, pooled.workbooks):
+        assert (a.lead, a.actions, a.sha256) == (b.lead, b.actions, b.sha256)
+        assert a.path.read_bytes() == b.path.read_bytes()
+        assert a.draft.read_bytes() == b.draft.read_bytes()
+    assert not [p for p in (tmp_path / "two").rglob("*") if p.name.startswith(".hwbs-tmp-")]
+    with Register.open(plan_paths) as reg:
+        recorded = reg.conn.execute("SELECT count(*) FROM issued WHERE file LIKE ?", (f"%two%",)).fetchone()[0]
+    assert recorded == 43

@@ -43,8 +43,10 @@ def render_template(name: str, values: Mapping[str, object], plan_dir: Path | No
     return fill(first.split(":", 1)[1].strip(), values), fill(body.lstrip("\n"), values)
 
 
-def build_eml(to_name: str, to_email: str, subject: str, body: str, attachment: Path | None) -> bytes:
+def build_eml(to_name: str, to_email: str, subject: str, body: str, attachment: Path | None, *,
+              data: bytes | None = None) -> bytes:
     """One draft message, attachment included, as the bytes of an .eml file (CRLF line endings).
+    ``data`` is the attachment's content when it is already in memory (else it is read from the path).
 
     ``to_email`` may be empty: the draft then has no ``To`` for the coordinator to fill in Outlook. No Date or Message-ID header, so the same input gives the same bytes.
     """
@@ -58,7 +60,7 @@ def build_eml(to_name: str, to_email: str, subject: str, body: str, attachment: 
         mime = XLSX_TYPE if attachment.suffix.lower() == ".xlsx" else (
             mimetypes.guess_type(attachment.name)[0] or "application/octet-stream")
         maintype, subtype = mime.split("/", 1)
-        data = attachment.read_bytes()
+        data = attachment.read_bytes() if data is None else data
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=attachment.name)
         # The email package picks a random boundary; one derived from the content keeps drafts reproducible
         # ("==" cannot start a base64 line, so the boundary never occurs inside the attachment).

@@ -30,7 +30,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import templates, xlsxout
+from . import parallel, templates, xlsxout
 from .distribution import DistributionEntry, write_distribution
 from .drafts import build_eml, fill, render_template
 from .errors import InvalidData, NotFound, StorageFailed, UsageProblem
@@ -40,7 +40,7 @@ from .manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values
 from .model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
 from .paths import PlanPaths, slug
 from .register import Register
-from .safeio import atomic_write, check_writable, plan_lock
+from .safeio import StagedFiles, check_writable, plan_lock
 from .text import normalise
 from .xlsxout import LINE_POINTS, wrapped_lines
 
@@ -467,6 +467,15 @@ def build_workbook(ctx: Context, lead: str, actions: Sequence[Action],
     return buf.getvalue(), manifest, issued
 
 
+def _build_checked(ctx: Context, key: bytes, item: tuple[str, Sequence[Action], str]
+                   ) -> tuple[str, bytes, Manifest, dict[str, dict[str, str]], str | None]:
+    """One lead's workbook and the problem found reading it back (None when it reads back as issued);
+    a module-level function so that worker processes can run it."""
+    lead, actions, file_name = item
+    data, manifest, values = build_workbook(ctx, lead, actions, key)
+    return lead, data, manifest, values, check_issued(data, file_name, manifest, values)
+
+
 def check_issued(data: bytes, name: str, manifest: Manifest, issued: dict[str, dict[str, str]]) -> str | None:
     """What is wrong with a lead workbook as built (None when nothing). It is read back the way its return
     will be: it must open, hold no formula, carry the manifest exactly as signed, and hold every action's
@@ -580,25 +589,26 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
             # Refuse before writing anything when one target is open in Excel or read-only.
             for name in chosen:
                 check_writable(out_dir / names[name])
-            built = []
-            for name in chosen:  # every workbook built and read back before any file is replaced
-                data, manifest, values = build_workbook(ctx, name, groups[name], key)
-                problem = check_issued(data, names[name], manifest, values)
-                if problem:
-                    raise StorageFailed(f"The workbook for {name} was built but failed its check on reading it "
-                                        f"back: {problem}. No workbook was written; those issued before are as "
-                                        "they were.", hint="Run the command again; if it fails again, report it "
-                                        "(with --debug).", code="output-check-failed")
-                built.append((name, data, manifest, values))
-            for name, data, manifest, values in built:
-                path = atomic_write(out_dir / names[name], data)
-                sha = hashlib.sha256(data).hexdigest()
-                draft = _write_draft(paths, ctx, out_dir, name, contacts.get(name, ""), path, len(groups[name])) \
-                    if drafts else None
-                issued.append(IssuedWorkbook(name, path, tuple(a.id for a in groups[name]), sha, len(data), draft))
-                records.append({"cycle": cyc.label, "lead": name, "file": _record_path(paths, path), "sha256": sha,
-                                "generated_at": ctx.generated_at, "template_version": ctx.template_version,
-                                "manifest": to_record(manifest, values)})
+            # Every workbook is built and read back (on every core) and written beside its target before
+            # any file is replaced; one that fails its check stops the run with nothing replaced.
+            with StagedFiles() as staged:
+                for name, data, manifest, values, problem in parallel.imap_shared(
+                        _build_checked, (ctx, key), [(name, groups[name], names[name]) for name in chosen]):
+                    if problem:
+                        raise StorageFailed(f"The workbook for {name} was built but failed its check on reading "
+                                            f"it back: {problem}. No workbook was written; those issued before "
+                                            "are as they were.", hint="Run the command again; if it fails again, "
+                                            "report it (with --debug).", code="output-check-failed")
+                    path = staged.add(out_dir / names[name], data)
+                    draft = staged.add(*_draft(paths, ctx, out_dir, name, contacts.get(name, ""), path, data,
+                                               len(groups[name]))) if drafts else None
+                    sha = hashlib.sha256(data).hexdigest()
+                    issued.append(IssuedWorkbook(name, path, tuple(a.id for a in groups[name]), sha, len(data),
+                                                 draft))
+                    records.append({"cycle": cyc.label, "lead": name, "file": _record_path(paths, path),
+                                    "sha256": sha, "generated_at": ctx.generated_at,
+                                    "template_version": ctx.template_version,
+                                    "manifest": to_record(manifest, values)})
             entries = [DistributionEntry(w.lead, contacts.get(w.lead, ""), w.path.name, w.actions, cyc.due_date)
                        for w in issued]
             entries += _earlier_entries(reg, cyc, groups, {w.lead for w in issued}, contacts)
@@ -639,11 +649,12 @@ def _earlier_entries(reg: Register, cyc: Cycle, groups: dict[str, list[Action]],
     return entries
 
 
-def _write_draft(paths: PlanPaths, ctx: Context, out_dir: Path, lead: str, email: str, workbook: Path,
-                 count: int) -> Path:
+def _draft(paths: PlanPaths, ctx: Context, out_dir: Path, lead: str, email: str, workbook: Path, data: bytes,
+           count: int) -> tuple[Path, bytes]:
+    """Where the lead's draft e-mail goes and its bytes (the workbook ``data`` attached as ``workbook``)."""
     subject, body = render_template("email_issue.txt", {**_text_values(ctx, lead, count), "file": workbook.name},
                                     paths.root)
-    return atomic_write(out_dir / "drafts" / (workbook.stem + ".eml"), build_eml(lead, email, subject, body, workbook))
+    return out_dir / "drafts" / (workbook.stem + ".eml"), build_eml(lead, email, subject, body, workbook, data=data)
 
 
 def open_and_issue(paths: PlanPaths, label: str, due: date, *, keep: Sequence[str] = (), drafts: bool = True,
