@@ -23,7 +23,6 @@ Many pages are read by a pool of processes over page ranges, and put back in pag
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 from concurrent.futures import ProcessPoolExecutor
@@ -32,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .. import parallel
 from ..errors import InvalidData
 from ..findings import INFO, Finding, register_codes
 from .source import SourceRow, SourceTable, sha256_of
 
 # Pages per worker below which a second process costs more than it saves (start-up ~0.3 s).
 PAGES_PER_WORKER = 6
-MAX_WORKERS = os.cpu_count() or 1
 
 RULED = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3,
          "join_tolerance": 3, "intersection_tolerance": 3, "edge_min_length": 3}
@@ -120,8 +119,8 @@ def page_count(path: Path) -> int:
 
 def page_ranges(count: int, workers: int | None = None) -> list[tuple[int, int]]:
     """Contiguous page ranges, one per worker process, in order (0-based, end exclusive)."""
-    if workers is None:
-        workers = min(MAX_WORKERS, count // PAGES_PER_WORKER)
+    if workers is None:  # the cycle's one rule (parallel.workers: every core, HWBS_WORKERS caps it)
+        workers = parallel.workers(count, min_per_worker=PAGES_PER_WORKER)
     workers = max(1, min(workers, count))
     step, extra = divmod(count, workers)
     ranges, start = [], 0
