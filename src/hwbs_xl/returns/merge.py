@@ -25,21 +25,24 @@ was or fully merged. The master appendix workbook is regenerated after the commi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
-from ..errors import HwbsError, UsageProblem
+from ..errors import HwbsError, StorageFailed, UsageProblem
 from ..findings import INFO, Finding, Report
 from ..model import Action
 from ..paths import PlanPaths
 from ..register import Register, now_iso
-from ..safeio import TEMP_PREFIX, atomic_write, check_writable, clean_stale_temps, plan_lock
+from ..safeio import TEMP_PREFIX, atomic_write_all, check_writable, clean_stale_temps, plan_lock
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
-from .validate import (PlanFacts, ReturnCheck, RowUpdate, ValidationResult, check_file, expand_inputs,
+from . import memo
+from .reader import file_bytes
+from .validate import (PlanFacts, ReturnCheck, RowUpdate, ValidationResult, check_files, expand_inputs,
                        write_validation_reports)
 
 MERGED, QUERIED, REJECTED, SUPERSEDED = "merged", "queried", "rejected", "superseded"
@@ -236,15 +239,14 @@ def preflight(paths: PlanPaths) -> None:
 def _run(paths: PlanPaths, reg: Register, files: list[Path], *, dry_run: bool, command: str,
          sender: str | None, today: date | None) -> MergeResult:
     facts = PlanFacts.load(paths, reg, today)
-    checks = [check_file(facts, p, sender=sender) for p in files]
+    checks = check_files(facts, files, sender=sender, memo=memo.load(paths, facts))  # validate's, where it holds
     validation = ValidationResult(facts.cycle.label if facts.cycle else None, checks)
     planner = _Planner(reg, facts)
     outcomes = planner.plan(checks)
     result = MergeResult(validation.cycle, dry_run, outcomes, validation)
     if dry_run:
         return result
-    for o in outcomes:
-        o.evidence = keep_evidence(paths, o.check)
+    keep_evidence(paths, outcomes)  # durable before the batch that records them commits
     summary = _summary(outcomes, validation.cycle)
     with reg.batch("merge", command=command, files=[str(p) for p in files], summary=summary) as b:
         planner.apply(b, outcomes, paths)
@@ -264,16 +266,30 @@ def evidence_path(paths: PlanPaths, check: ReturnCheck) -> Path:
     return paths.evidence / f"{check.sha256}{suffix}"
 
 
-def keep_evidence(paths: PlanPaths, check: ReturnCheck) -> Path | None:
-    """Store the exact bytes that were validated, named by their SHA-256 (content-addressed, so a
-    second copy is never written, and a file left by a killed run is simply reused)."""
-    data = check.read.data
-    if not data:
-        return None  # refused before reading (too large, unreadable): nothing to keep
-    target = evidence_path(paths, check)
-    if target.is_file() and target.stat().st_size == len(data):
-        return target
-    return atomic_write(target, data)
+def keep_evidence(paths: PlanPaths, outcomes: Sequence[FileOutcome]) -> None:
+    """Store the exact bytes that were validated, named by their SHA-256 (content-addressed, so a second
+    copy is never written, and a file left by a killed run is simply reused); sets each outcome's
+    ``evidence``. Each file is read again, one at a time, and must still have the SHA-256 that was checked;
+    the evidence folder is synced once, after the last file, not once per file."""
+    todo: dict[str, tuple[Path, ReturnCheck]] = {}
+    for o in outcomes:
+        if not o.check.bytes_read:
+            continue  # refused before reading (too large, unreadable): nothing to keep
+        o.evidence = target = evidence_path(paths, o.check)
+        if o.check.sha256 not in todo and not (target.is_file() and target.stat().st_size == o.check.read.size):
+            todo[o.check.sha256] = (target, o.check)
+    atomic_write_all(_checked_bytes(todo.values()))
+
+
+def _checked_bytes(files: Iterable[tuple[Path, ReturnCheck]]) -> Iterator[tuple[Path, bytes]]:
+    for target, check in files:
+        data = file_bytes(check.path)
+        if not isinstance(data, bytes) or hashlib.sha256(data).hexdigest() != check.sha256:
+            raise StorageFailed(f"{check.name} changed (or went) while it was being merged, so the copy kept as "
+                                "evidence would not be the file that was checked. Nothing was merged.",
+                                hint="Wait until nobody is saving into the folder, then run merge again.",
+                                code="return-changed")
+        yield target, data
 
 
 def regenerate_master(paths: PlanPaths) -> Path:
@@ -292,7 +308,12 @@ class _Planner:
     def __init__(self, reg: Register, facts: PlanFacts) -> None:
         self.reg, self.facts = reg, facts
         self.cycle = facts.cycle.label if facts.cycle else None
-        self.returns = {r["sha256"]: dict(r) for r in reg.conn.execute("SELECT * FROM returns")}
+        self.returns: dict[str, dict[str, Any]] = {}
+        # (lead, cycle) -> their returns: looked up per file, so a scan of every return made merge quadratic
+        self.by_lead: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+        for r in reg.conn.execute("SELECT * FROM returns"):
+            self._remember(dict(r))
+        self.recorded: set[str] = set()  # returns recorded by this merge
         rows = reg.conn.execute("SELECT * FROM updates WHERE cycle = ?", (self.cycle,)) if self.cycle else []
         self.current: dict[str, dict[str, Any]] = {r["action_id"]: dict(r) for r in rows}
         self.puts: list[tuple[str, dict[str, Any]]] = []
@@ -368,8 +389,12 @@ class _Planner:
         return [r for r in self._lead_returns(check) if r["sha256"] not in self.superseded]
 
     def _lead_returns(self, check: ReturnCheck) -> list[dict[str, Any]]:
-        return [r for r in self.returns.values() if r["lead"] == check.lead and r["cycle"] == check.cycle
-                and r["state"] in TAKEN_STATES and r["sha256"] != check.sha256]
+        return [r for r in self.by_lead.get((check.lead, check.cycle), [])
+                if r["state"] in TAKEN_STATES and r["sha256"] != check.sha256]
+
+    def _remember(self, row: dict[str, Any]) -> None:
+        self.returns[row["sha256"]] = row
+        self.by_lead.setdefault((row["lead"], row["cycle"]), []).append(row)
 
     def _row(self, check: ReturnCheck, row: RowUpdate) -> ActionChange:
         assert check.lead is not None
@@ -397,7 +422,7 @@ class _Planner:
 
     def _from_return(self, cur: dict[str, Any]) -> bool:
         sha = cur.get("source_sha256")
-        return bool(sha) and (sha in self.returns or any(sha == p[1].get("sha256") for p in self.puts if p[0] == "returns"))
+        return bool(sha) and (sha in self.returns or sha in self.recorded)
 
     def _update_row(self, check: ReturnCheck, row: RowUpdate) -> dict[str, Any]:
         action: Action | None = self.facts.actions.get(row.action_id)
@@ -441,8 +466,9 @@ class _Planner:
                "cycle": check.cycle, "lead": check.lead, "state": state,
                "report": json.dumps(report, ensure_ascii=False, sort_keys=True)}
         self.puts.append(("returns", row))
+        self.recorded.add(check.sha256)
         if state in TAKEN_STATES and check.sha256 not in self.returns:
-            self.returns[check.sha256] = {**row, "received_at": "this merge"}  # a later file this run supersedes it
+            self._remember({**row, "received_at": "this merge"})  # a later file this run supersedes it
 
     def apply(self, b: Any, outcomes: list[FileOutcome], paths: PlanPaths) -> None:
         """Write the planned changes into batch ``b`` (the caller's transaction)."""

@@ -139,7 +139,14 @@ class ReadResult:
 
 
 def read_file(path: Path, *, name: str | None = None) -> ReadResult:
-    """Read a returned file from disk. The size limit is checked before a byte is read.
+    """Read a returned file from disk. The size limit is checked before a byte is read."""
+    path = Path(path)
+    got = file_bytes(path, name=name)
+    return got if isinstance(got, ReadResult) else read_bytes(got, name or path.name, path=path)
+
+
+def file_bytes(path: Path, *, name: str | None = None) -> bytes | ReadResult:
+    """A returned file's bytes, or the refusal (a ``ReadResult`` without a book) when it cannot be read.
 
     Only a regular file is read: a named pipe would block the command forever and a device such as
     /dev/zero never ends (either can sit in an inbox folder or behind a symbolic link). The file is opened
@@ -165,11 +172,10 @@ def read_file(path: Path, *, name: str | None = None) -> ReadResult:
                             "return is usually under 100 KB. It was not opened. Ask the lead to send the issued workbook "
                             "with only their updates typed in.", limit="MAX_FILE_BYTES", value=size)
         try:
-            data = fh.read(limits.MAX_FILE_BYTES + 1)  # read_bytes refuses it if it grew past the limit meanwhile
+            return fh.read(limits.MAX_FILE_BYTES + 1)  # read_bytes refuses it if it grew past the limit meanwhile
         except OSError as exc:
             return _refused(shown, path, "", 0, "file-unreadable",
                             f"{shown} could not be read ({exc.strerror or exc}). Check the disk and run again.")
-    return read_bytes(data, shown, path=path)
 
 
 def _kind(mode: int) -> str:

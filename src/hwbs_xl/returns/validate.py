@@ -13,6 +13,7 @@ written to ``<plan>/reports/<cycle>/`` unless ``write_reports=False``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +30,7 @@ from ..register import Register
 from ..text import normalise
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import limits
-from .reader import ReadResult, Sheet, a1, col_letter, read_file
+from .reader import ReadResult, Sheet, a1, col_letter, file_bytes, read_bytes
 from .sniff import parse_a1
 from .values import cell_text, month_of, month_text, plausible, value_text
 
@@ -81,6 +82,16 @@ class ReturnCheck:
     rows: list[RowUpdate] = field(default_factory=list)
     rejected: bool = False
     mtime: float = 0.0
+    format: str | None = None  # "xlsx", "ods", ...: None when the file could not be read as a workbook
+    bytes_read: bool = False  # the file's bytes were read (so merge keeps them as evidence)
+
+    def slim(self) -> "ReturnCheck":
+        """Forget the file's bytes and parsed sheets: what merge and the reports need is in the findings and
+        rows, and keeping every file's sheets until the batch is written made memory grow with the inbox
+        (891 MB for 6,000 returns). Merge reads the bytes again for the evidence copy and compares their SHA-256."""
+        read = self.read
+        self.read = ReadResult(read.name, read.path, read.sha256, read.size, findings=read.findings)
+        return self
 
     @property
     def name(self) -> str:
@@ -122,7 +133,7 @@ class ReturnCheck:
     def to_dict(self) -> dict[str, Any]:
         return {"file": str(self.path), "name": self.name, "sha256": self.sha256, "state": self.state,
                 "cycle": self.cycle, "lead": self.lead, "sheet": self.sheet,
-                "format": self.read.book.format if self.read.book else None,
+                "format": self.format,
                 "actions_issued": len(self.issued_ids), "rows": [
                     {"action_id": r.action_id, "row": r.row, "blocked": r.blocked, "answered": r.answered,
                      **r.content()} for r in self.rows],
@@ -199,6 +210,7 @@ class PlanFacts:
     vocab: StatusVocabulary
     progress_max: int
     today: date
+    state: str = ""  # digest of all of the above as the register and templates hold them (memo.facts_state)
 
     @classmethod
     def load(cls, paths: PlanPaths, reg: Register, today: date | None = None) -> "PlanFacts":
@@ -211,8 +223,13 @@ class PlanFacts:
             for row in reg.conn.execute("SELECT * FROM issued WHERE cycle = ?", (cycle.label,)):
                 issued[row["lead"]] = dict(row)
         layout = templates.load_toml("workbook.toml", paths.root)
-        return cls(paths, key, cycle, issued, {a.id: a for a in reg.actions()}, templates.vocabulary(paths.root),
-                   int(layout.get("progress_max_chars", 3000)), today or date.today())
+        facts = cls(paths, key, cycle, issued, {a.id: a for a in reg.actions()}, templates.vocabulary(paths.root),
+                    int(layout.get("progress_max_chars", 3000)), today or date.today())
+        if key is not None:  # without a key every file is refused, and there is nothing worth remembering
+            from .memo import facts_state
+
+            facts.state = facts_state(reg, facts)
+        return facts
 
     @cached_property
     def stems(self) -> dict[str, str]:
@@ -243,9 +260,12 @@ class PlanFacts:
         return {slug(who).casefold(): who for who in self.issued}
 
     @cached_property
-    def action_ids(self) -> frozenset[str]:
-        """Every action ID of the plan, upper-cased."""
-        return frozenset(a.upper() for a in self.actions)
+    def action_ids(self) -> dict[str, str]:
+        """Every action ID of the plan, upper-cased -> the ID as the plan has it."""
+        out: dict[str, str] = {}
+        for a in self.actions:
+            out.setdefault(a.upper(), a)
+        return out
 
     def stems_in(self, name: str) -> list[str]:
         """The issued stems that occur in ``name``, in issue order: a look-up of ``name``'s substrings of each
@@ -258,8 +278,11 @@ class PlanFacts:
         return {}
 
     def record(self, lead: str) -> tuple[Manifest, dict[str, dict[str, str]]]:
-        """The issued manifest and locked values for ``lead`` (parsed once: the JSON holds all history text)."""
+        """The issued manifest and locked values for ``lead`` (parsed once per file, not per look-up: the JSON
+        holds all history text; only the last few are kept, so memory does not grow with the inbox)."""
         if lead not in self._records:
+            if len(self._records) >= 32:
+                self._records.clear()
             self._records[lead] = from_record(self.issued[lead]["manifest"])
         return self._records[lead]
 
@@ -272,26 +295,69 @@ def validate(paths: PlanPaths, inputs: Sequence[Path], *, sender: str | None = N
     files = expand_inputs(inputs)
     with Register.open(paths) as reg:
         facts = PlanFacts.load(paths, reg, today)
-    checks = [check_file(facts, p, sender=sender) for p in files]
+    checks = check_files(facts, files, sender=sender)
     result = ValidationResult(facts.cycle.label if facts.cycle else None, checks)
     if write_reports:
+        from . import memo
+
         write_validation_reports(paths, result)
+        memo.save(paths, facts, checks, sender)  # so merge need not check these files again
     return result
+
+
+def check_files(facts: PlanFacts, files: Sequence[Path], *, sender: str | None = None,
+                memo: dict[str, dict[str, Any]] | None = None) -> list[ReturnCheck]:
+    """``check_file`` on every file, slimmed (no bytes, no sheets), in order; on every core when there are
+    many. A file whose bytes, path and sender have a result in ``memo`` (validate's, for the plan as it is
+    now: see ``memo.load``) takes that result instead of being checked again."""
+    from ..parallel import map_shared
+
+    checks: list[ReturnCheck | None] = [_remembered(memo, Path(p), sender) if memo else None for p in files]
+    todo = [Path(p) for p, c in zip(files, checks) if c is None]
+    fresh = iter(map_shared(_check_slim, (facts, sender), todo))
+    return [c if c is not None else next(fresh) for c in checks]
+
+
+def _remembered(memo: dict[str, dict[str, Any]], path: Path, sender: str | None) -> ReturnCheck | None:
+    from .memo import entry_key, from_entry
+
+    data = file_bytes(path)
+    if isinstance(data, ReadResult):
+        return None  # refused: checked again, which says why
+    entry = memo.get(entry_key(hashlib.sha256(data).hexdigest(), path, sender))
+    if entry is None:
+        return None
+    try:
+        check = from_entry(entry, path)
+    except (KeyError, TypeError, ValueError):
+        return None
+    check.mtime = _mtime(path)
+    return check
+
+
+def _check_slim(facts: PlanFacts, sender: str | None, path: Path) -> ReturnCheck:
+    return check_file(facts, path, sender=sender).slim()
 
 
 def check_file(facts: PlanFacts, path: Path, *, sender: str | None = None) -> ReturnCheck:
     """Validate one file (never raises on bad data)."""
-    read = read_file(path)
-    check = ReturnCheck(path, read, list(read.findings))
-    try:
-        check.mtime = path.stat().st_mtime
-    except OSError:
-        pass
+    path = Path(path)
+    data = file_bytes(path)
+    read = data if isinstance(data, ReadResult) else read_bytes(data, path.name, path=path)
+    check = ReturnCheck(path, read, list(read.findings), mtime=_mtime(path), bytes_read=bool(read.data),
+                        format=read.book.format if read.book else None)
     if not read.ok:
         check.rejected = True
         return check
     _Checker(facts, check, sender).run()
     return check
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 class _Checker:
@@ -522,7 +588,7 @@ class _Checker:
 
     def _unknown_row(self, sheet: Sheet, row: int, id_col: int, ident: str, cols: dict[str, int],
                      issued_rows: dict[str, Any], issued_values: dict[str, dict[str, str]]) -> None:
-        action = self.facts.actions.get(next((a for a in self.facts.actions if a.upper() == ident), ""))
+        action = self.facts.actions.get(self.facts.action_ids.get(ident, ""))
         cell = a1(row, id_col)
         if not ident:
             self.add("row-unknown-id", f"Row {row} has an update typed in but no action ID; it was not taken. Type the "
@@ -737,16 +803,18 @@ def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind
                              payload: Callable[[], str] | None = None) -> None:
     """The JSON report (``payload()``, default the validation result) and a 'please fix' note per lead (or
     file) with problems, under reports/<cycle>/."""
-    from ..safeio import atomic_write, write_text
+    from ..safeio import atomic_write, atomic_write_all
 
     folder = reports_dir(paths, result.cycle)
-    notes = []
-    for check in result.checks:
-        if check.problems:
-            subject, body = please_fix_text(paths, check)
-            who = check.lead or Path(check.name).stem
-            notes.append(write_text(folder / f"please-fix - {slug(who)}.txt", f"Subject: {subject}\n\n{body}"))
-    result.notes = notes
+
+    def notes() -> Iterable[tuple[Path, bytes]]:  # one at a time; the folder synced once, not once per note
+        for check in result.checks:
+            if check.problems:
+                subject, body = please_fix_text(paths, check)
+                who = check.lead or Path(check.name).stem
+                yield folder / f"please-fix - {slug(who)}.txt", f"Subject: {subject}\n\n{body}".encode("utf-8")
+
+    result.notes = atomic_write_all(notes())
     result.report_file = atomic_write(folder / f"{kind}-report.json", (payload or result.to_json)().encode("utf-8"))
 
 
@@ -766,5 +834,5 @@ def please_fix_text(paths: PlanPaths, check: ReturnCheck) -> tuple[str, str]:
     return render_template("returns_please_fix.txt", values, paths.root)
 
 
-__all__ = ["validate", "check_file", "locked_text", "sheet_grid", "column_number", "ValidationResult", "ReturnCheck", "RowUpdate", "PlanFacts", "expand_inputs",
+__all__ = ["validate", "check_file", "check_files", "locked_text", "sheet_grid", "column_number", "ValidationResult", "ReturnCheck", "RowUpdate", "PlanFacts", "expand_inputs",
            "write_validation_reports", "please_fix_text", "reports_dir", "col_letter"]

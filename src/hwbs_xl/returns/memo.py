@@ -1,0 +1,190 @@
+"""What ``validate`` found, remembered in the plan folder so ``merge`` need not check the same file again.
+
+A coordinator runs ``validate`` and then ``merge`` on the same inbox; checking every file twice was a
+quarter of merge's time. ``validate`` writes its per-file results to ``<plan>/.hwbs/validated.json``
+(atomically), and ``merge`` takes a file's result from there only when all of this is unchanged:
+
+- the file's bytes (its SHA-256, computed again from the file merge reads), the path it was named by
+  (the file and folder names take part in the sender check) and the ``--from`` sender;
+- everything a check reads from the plan (``facts_state``): the signing key, the open cycle, every issued
+  workbook's record, every action, the workbook layout and status vocabulary, the plan folder and today's
+  date; and the checking code itself (hwbs-xl's sources, the reading libraries' versions).
+
+Anything else is a miss, and the file is checked again as if there were no memo. The memo is signed with
+a key derived from the plan's manifest key, so an edited or forged memo (or one copied from another plan)
+is ignored, never trusted; a missing, stale, corrupt or unreadable memo is ignored the same way. Writing
+it is best-effort: a memo that cannot be written costs merge time, never a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..findings import Finding
+from ..model import Month
+from ..paths import PlanPaths
+from ..register import Register
+from .reader import ReadResult
+from .validate import PlanFacts, ReturnCheck, RowUpdate
+
+MEMO_VERSION = 1
+MAX_ENTRIES = 50_000  # a plan has one return per lead; enough for several validate runs over a national inbox
+_ROW_FIELDS = ("action_id", "title", "row", "where", "status", "status_raw", "progress", "comment", "blocked",
+               "needs_review")
+
+
+def memo_path(paths: PlanPaths) -> Path:
+    return paths.private / "validated.json"
+
+
+def entry_key(sha256: str, path: Path, sender: str | None) -> str:
+    """A result holds for these bytes, named by this path (as given, and where it points), from this sender."""
+    path = Path(path)
+    return "\0".join((sha256, str(path), str(path.absolute()), sender or ""))
+
+
+# ---- what a check depends on --------------------------------------------------------------------------------
+
+def facts_state(reg: Register, facts: PlanFacts) -> str:
+    """SHA-256 of everything ``check_file`` reads besides the file: equal means a check gives the same result."""
+    h = hashlib.sha256()
+
+    def add(*values: Any) -> None:
+        for value in values:
+            text = str(value).encode("utf-8", "surrogatepass")
+            h.update(b"%d:" % len(text) + text)
+
+    add(MEMO_VERSION, _code_digest(), facts.paths.root, facts.today.isoformat(), facts.progress_max, repr(facts.vocab))
+    add(hashlib.sha256(facts.key).hexdigest() if facts.key is not None else "no key")
+    add(json.dumps(_layout(facts), sort_keys=True, default=str))
+    tables = [("issued", [facts.issued[lead] for lead in sorted(facts.issued)])]
+    tables.append(("cycles", reg.conn.execute("SELECT * FROM cycles WHERE label = ?",
+                                              (facts.cycle.label if facts.cycle else "",))))
+    tables.append(("actions", reg.conn.execute("SELECT * FROM actions ORDER BY id")))
+    for name, rows in tables:
+        add(name)
+        for row in rows:
+            row = dict(row)
+            add(len(row), *(item for kv in sorted(row.items()) for item in kv))
+    return h.hexdigest()
+
+
+def _layout(facts: PlanFacts) -> dict[str, Any]:
+    from .. import templates
+
+    return templates.load_toml("workbook.toml", facts.paths.root)
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """hwbs-xl's own sources and the versions of what reads the files: new code may check differently."""
+    from importlib import metadata
+
+    h = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
+        h.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes() + b"\0")
+    for dist in ("python-calamine", "openpyxl", "xlsxwriter"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist}=none".encode())
+    return h.hexdigest()
+
+
+# ---- reading and writing the memo ------------------------------------------------------------------------
+
+def _mac_key(facts: PlanFacts) -> bytes | None:
+    if facts.key is None:
+        return None
+    return hmac.new(facts.key, b"hwbs-xl validation memo", hashlib.sha256).digest()
+
+
+def load(paths: PlanPaths, facts: PlanFacts) -> dict[str, dict[str, Any]]:
+    """The remembered results that hold for the plan as it is now; {} when there is no trustworthy memo."""
+    key = _mac_key(facts)
+    if key is None:
+        return {}
+    try:
+        raw = memo_path(paths).read_bytes()
+        mac, body = raw.split(b"\n", 1)
+        if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
+            return {}  # edited, forged or from another plan: not ours to trust
+        data = json.loads(body)
+        if data.get("version") != MEMO_VERSION or data.get("state") != facts.state:
+            return {}
+        entries = data["entries"]
+        return entries if isinstance(entries, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def save(paths: PlanPaths, facts: PlanFacts, checks: Iterable[ReturnCheck], sender: str | None) -> None:
+    """Remember these results beside the ones that still hold (best-effort: never fails the command)."""
+    from ..errors import HwbsError
+    from ..safeio import atomic_write
+
+    key = _mac_key(facts)
+    if key is None or not facts.state:
+        return
+    texts = {k: json.dumps(v, ensure_ascii=False) for k, v in load(paths, facts).items()}
+    for check in checks:
+        entry = to_entry(check)
+        if entry is None:
+            continue
+        text = json.dumps(entry, ensure_ascii=False)
+        if json.loads(text) != entry:  # something JSON would not give back exactly (a tuple): not remembered
+            continue
+        k = entry_key(check.sha256, check.path, sender)
+        texts.pop(k, None)
+        texts[k] = text  # newest last, so the oldest go first when the memo is full
+    kept = list(texts.items())[-MAX_ENTRIES:]
+    body = (f'{{"version": {MEMO_VERSION}, "state": {json.dumps(facts.state)}, "entries": {{'
+            + ", ".join(f"{json.dumps(k)}: {t}" for k, t in kept) + "}}").encode("utf-8")
+    mac = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+    try:
+        atomic_write(memo_path(paths), mac + b"\n" + body)
+    except (OSError, HwbsError):
+        pass  # merge will check the files itself
+
+
+# ---- one result <-> JSON -------------------------------------------------------------------------------------
+
+def to_entry(check: ReturnCheck) -> dict[str, Any] | None:
+    """A check as JSON data (None for a file refused before it was read: nothing to key it by)."""
+    from ..manifest import to_record
+
+    if not check.sha256:
+        return None
+    return {"name": check.name, "sha256": check.sha256, "size": check.read.size, "bytes_read": check.bytes_read,
+            "format": check.format, "read_findings": len(check.read.findings),
+            "findings": [f.to_dict() for f in check.findings],
+            "manifest": to_record(check.manifest, {}) if check.manifest is not None else None,
+            "cycle": check.cycle, "lead": check.lead, "sheet": check.sheet, "issued_ids": list(check.issued_ids),
+            "rejected": check.rejected,
+            "rows": [{**{k: getattr(r, k) for k in _ROW_FIELDS},
+                      "revised_finish": r.revised_finish.iso if r.revised_finish else None} for r in check.rows]}
+
+
+def from_entry(entry: dict[str, Any], path: Path) -> ReturnCheck:
+    """The check ``to_entry`` described, for the file at ``path`` (its bytes already compared)."""
+    from ..manifest import from_record
+
+    findings = [Finding(**f) for f in entry["findings"]]
+    read = ReadResult(entry["name"], path, entry["sha256"], entry["size"],
+                      findings=findings[: entry["read_findings"]])
+    rows = [RowUpdate(**{k: r[k] for k in _ROW_FIELDS}, revised_finish=Month.from_iso(r["revised_finish"]))
+            for r in entry["rows"]]
+    return ReturnCheck(path, read, findings, manifest=from_record(entry["manifest"])[0] if entry["manifest"] else None,
+                       cycle=entry["cycle"], lead=entry["lead"], sheet=entry["sheet"],
+                       issued_ids=tuple(entry["issued_ids"]), rows=rows, rejected=entry["rejected"],
+                       format=entry["format"], bytes_read=entry["bytes_read"])
+
+
+__all__ = ["load", "save", "facts_state", "entry_key", "memo_path", "to_entry", "from_entry"]
