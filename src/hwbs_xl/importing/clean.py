@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..text import normalise
 
@@ -28,7 +28,7 @@ class Cleaned:
 
 
 class Cleaner:
-    def __init__(self, settings: dict) -> None:  # the [clean] section of import.toml
+    def __init__(self, settings: dict[str, Any]) -> None:  # the [clean] section of import.toml
         self.bullets = set(settings.get("bullets", [_BULLET]))
         self.private_use = bool(settings.get("private_use_is_bullet", True))
         self.line_tags = {t.lower() for t in settings.get("line_tags", ["br", "li", "p"])}
@@ -78,7 +78,7 @@ def fold(text: str) -> str:
 class LeadSplitter:
     """Several leads in one cell become several leads, by general rules (see import.toml [leads])."""
 
-    def __init__(self, settings: dict, known: Iterable[str] = ()) -> None:
+    def __init__(self, settings: dict[str, Any], known: Iterable[str] = ()) -> None:
         self.separators = list(settings.get("separators", [";", "\n"]))
         self.slash = bool(settings.get("split_on_slash", True))
         self.acronym = bool(settings.get("split_after_acronym", True))

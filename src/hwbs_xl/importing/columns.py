@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..model import Month
 from .clean import fold
@@ -69,7 +70,7 @@ class HeaderMatch:
 
 
 class HeaderMatcher:
-    def __init__(self, headers: dict) -> None:  # the [headers] section of import.toml
+    def __init__(self, headers: dict[str, Any]) -> None:  # the [headers] section of import.toml
         self.filler = {w.lower() for w in headers.get("filler", [])}
         self.chars_per_edit = int(headers.get("chars_per_edit", 9))
         self.synonyms: list[tuple[str, tuple[str, ...]]] = []

@@ -42,7 +42,7 @@ PAGES_PER_WORKER = 6
 RULED = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3,
          "join_tolerance": 3, "intersection_tolerance": 3, "edge_min_length": 3}
 # Word grouping: a gap wider than 0.15 em between glyphs is a space (a space is ~0.25 em, kerning ~0).
-WORDS = {"x_tolerance_ratio": 0.15, "y_tolerance": 3, "keep_blank_chars": False, "use_text_flow": False}
+WORDS: dict[str, Any] = {"x_tolerance_ratio": 0.15, "y_tolerance": 3, "keep_blank_chars": False, "use_text_flow": False}
 
 # A line starting with one of these is a list item: its line break is kept ("\uf0b7", "\uf0a7" and friends
 # are Wingdings/Symbol bullets in the private-use area; "(cid:" is a bullet whose font has no text map).
@@ -367,11 +367,11 @@ class _Line:
 
     @property
     def x0(self) -> float:
-        return min(w["x0"] for w in self.words)
+        return float(min(w["x0"] for w in self.words))
 
     @property
     def x1(self) -> float:
-        return max(w["x1"] for w in self.words)
+        return float(max(w["x1"] for w in self.words))
 
 
 def plain_grid(page: Any, chars: list[dict[str, Any]]) -> tuple[list[float], list[float]] | None:

@@ -334,7 +334,7 @@ class _Import:
         """The cycle the paper reports on: its status column's ("Status as of April 2024"), else --cycle when
         some status or progress column names no cycle (a named notes column is then an earlier cycle's),
         else the latest cycle a progress column names."""
-        named = [f for lay in layouts for f in lay.fields if f and f[1]]
+        named = [(m, c) for lay in layouts for m, c in filter(None, lay.fields) if c]
         status = sorted({c for m, c in named if m == "status"}, key=cycle_seq)
         progress = sorted({c for m, c in named if m == "progress"}, key=cycle_seq)
         unnamed = any(f and f[1] is None and f[0] in ("status", "progress") for lay in layouts for f in lay.fields)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 from ..errors import InvalidData
 from .source import SourceRow, SourceTable, sha256_of
@@ -43,7 +44,7 @@ def read_source(path: Path) -> SourceTable:
         code="import-no-table")
 
 
-def _lazy_reader(module: str, func: str, what: str):  # type: ignore[no-untyped-def]
+def _lazy_reader(module: str, func: str, what: str) -> Callable[[Path], SourceTable]:
     """Readers for PDF and workbooks live in their own modules (heavy libraries load only when needed)."""
     import importlib
 
@@ -56,7 +57,8 @@ def _lazy_reader(module: str, func: str, what: str):  # type: ignore[no-untyped-
         raise InvalidData(f"This version of hwbs-xl cannot read a {what} appendix yet.",
                           hint="Export the appendix table as text (markdown or tab-separated) and import that.",
                           code="import-form-unsupported") from exc
-    return getattr(mod, func)
+    reader: Callable[[Path], SourceTable] = getattr(mod, func)
+    return reader
 
 
 def _decode(path: Path) -> str:

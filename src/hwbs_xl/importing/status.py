@@ -13,6 +13,7 @@ candidates); fits none -> status-unrecognised. The raw text is always kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..model import StatusVocabulary
 from .clean import fold
@@ -34,7 +35,7 @@ class StatusResult:
 
 
 class StatusReader:
-    def __init__(self, vocabulary: StatusVocabulary, cfg: dict) -> None:
+    def __init__(self, vocabulary: StatusVocabulary, cfg: dict[str, Any]) -> None:
         self.vocabulary = vocabulary
         self.min_words = int(cfg.get("fragment_min_words", 2))
         self.ocr_max = float(cfg.get("ocr_max_distance", 0.3))

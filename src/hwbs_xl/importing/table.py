@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Month
 from .clean import Cleaner
@@ -79,7 +80,7 @@ class Assembled:
 
 
 class TableAssembler:
-    def __init__(self, matcher: HeaderMatcher, cleaner: Cleaner, rows_cfg: dict, headers_cfg: dict,
+    def __init__(self, matcher: HeaderMatcher, cleaner: Cleaner, rows_cfg: dict[str, Any], headers_cfg: dict[str, Any],
                  status_labels: list[str]) -> None:
         self.matcher = matcher
         self.cleaner = cleaner
