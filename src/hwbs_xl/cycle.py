@@ -178,7 +178,7 @@ def _key_area(reg: Register, text: str) -> tuple[str, int]:
 
 
 def _next_id(paths: PlanPaths, used: set[str], area: int) -> str:
-    fmt = templates.plan_settings(paths.root).get("action_id_format", "KA{area}-{number:02d}")
+    fmt: str = templates.plan_settings(paths.root).get("action_id_format", "KA{area}-{number:02d}")
     highest = max((n for n in range(1, 10_000) if fmt.format(area=area, number=n) in used), default=0)
     return fmt.format(area=area, number=highest + 1)
 

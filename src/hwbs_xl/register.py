@@ -451,7 +451,8 @@ class Register:
         return _action(row)
 
     def updates(self, *, action_id: str | None = None, cycle: str | None = None) -> list[Update]:
-        sql, args = "SELECT u.* FROM updates u JOIN cycles c ON c.label = u.cycle WHERE 1=1", []
+        sql = "SELECT u.* FROM updates u JOIN cycles c ON c.label = u.cycle WHERE 1=1"
+        args: list[str] = []
         if action_id is not None:
             sql, args = sql + " AND u.action_id = ?", args + [action_id]
         if cycle is not None:

@@ -71,8 +71,8 @@ def _status(value: str, vocab: StatusVocabulary, plan_dir: Path) -> tuple[str, s
 
     text = value.strip()
     if text.isdigit() and 1 <= int(text) <= len(vocab):
-        s = vocab.statuses[int(text) - 1]
-        return s.key, s.label
+        numbered = vocab.statuses[int(text) - 1]
+        return numbered.key, numbered.label
     s = vocab.by_label(text) or vocab.by_key(text.strip().lower())
     if s is None:
         cfg = templates.load_toml("import.toml", plan_dir).get("status", {})
@@ -269,11 +269,12 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
         vocab = templates.vocabulary(paths.root)
         flags = reg.flags(open_only=True)
         sources = {(u.action_id, u.cycle): u.source for u in reg.updates()}
-        rows = []
+        rows: list[tuple[int, str, str, str, str, str, str, str]] = []
         for f in flags:
-            src = sources.get((f.action_id, f.cycle))
-            rows.append([f.id, f.action_id or "", f.cycle or "", f.field, f.raw, f.message, choices(f, vocab),
-                         f"{src.file}, {src.where}" if src and src.file else ""])
+            # a flag about no action or no cycle (e.g. an unplaced row) has no update to point to
+            src = sources.get((f.action_id, f.cycle)) if f.action_id and f.cycle else None
+            rows.append((f.id, f.action_id or "", f.cycle or "", f.field, f.raw, f.message, choices(f, vocab),
+                         f"{src.file}, {src.where}" if src and src.file else ""))
 
     columns = cfg.get("columns", [])
 
