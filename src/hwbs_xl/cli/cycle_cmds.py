@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import overload
 
 import click
 
 from . import Context, main, usage_error
 
 
+# A required option (click already refused a missing one, exit 2) gives a date; an optional one may give None.
+@overload
+def _date(value: str, option: str) -> date: ...
+@overload
+def _date(value: str | None, option: str) -> date | None: ...
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
