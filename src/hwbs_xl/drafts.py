@@ -22,7 +22,7 @@ from .errors import InvalidData
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     """Leaves an unknown {placeholder} visible instead of failing, so a template typo shows in the draft."""
 
     def __missing__(self, key: str) -> str:

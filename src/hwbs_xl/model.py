@@ -10,7 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
+from typing import Iterable, Iterator
 
 __all__ = [
     "Month",
@@ -120,7 +120,7 @@ class StatusVocabulary:
     unknown_fill: str = "#FFFFFF"
     unknown_font: str = "#C00000"
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Status]:
         return iter(self.statuses)
 
     def __len__(self) -> int:

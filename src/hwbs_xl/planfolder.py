@@ -19,7 +19,8 @@ def init_plan(paths: PlanPaths, title: str | None = None) -> tuple[Register, boo
     if created:  # templates first: the register (made whole, then renamed in) marks a complete plan folder
         copy_templates(paths)
     reg = Register.open(paths, create=True, title=title or settings.get("default_title", "Action plan"))
-    if not created and title and reg.plan() and reg.plan().title != title:  # type: ignore[union-attr]
+    plan = reg.plan()
+    if not created and title and plan and plan.title != title:
         with reg.batch("edit", command="hwbs-xl init --title", summary=f"plan renamed to {title!r}") as b:
             b.put("plan", {"id": 1, "title": title})
     for folder in (paths.inbox, paths.evidence, paths.appendix, paths.reports):

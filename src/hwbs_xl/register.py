@@ -190,7 +190,7 @@ class Batch:
     touched: set[str] = field(default_factory=set)
     summary: str = ""
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> _Connection:
         return self.register.conn
 
     def get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -266,7 +266,7 @@ class BatchInfo:
 class Register:
     """Open with ``Register.open(plan)``; use as a context manager or call ``close``."""
 
-    def __init__(self, paths: PlanPaths, conn: sqlite3.Connection) -> None:
+    def __init__(self, paths: PlanPaths, conn: _Connection) -> None:
         self.paths = paths
         self.conn = conn
 
@@ -286,7 +286,7 @@ class Register:
 
                 atomic_write(paths.register, lambda tmp: cls._new(paths, tmp, title).close())
         conn = _Connection(_connect(paths.register), paths)
-        reg = cls(paths, conn)  # type: ignore[arg-type]
+        reg = cls(paths, conn)
         reg._migrate()
         if create and title is not None and reg.plan() is None:
             reg._init_plan(title)
@@ -295,7 +295,7 @@ class Register:
     @classmethod
     def _new(cls, paths: PlanPaths, file: Path, title: str) -> "Register":
         """A new register in ``file`` (not yet the plan's): schema and plan row, each committed."""
-        reg = cls(paths, _Connection(_connect(file), paths))  # type: ignore[arg-type]
+        reg = cls(paths, _Connection(_connect(file), paths))
         reg._migrate()
         reg._init_plan(title)
         return reg

@@ -637,10 +637,10 @@ def located(row_where: str, field: str, positions: Sequence[str]) -> dict[str, A
     if not positions:
         return {"where": row_where}
     detail = {"row_where": row_where, "cell_where": list(positions)}
-    cells = [sheet_cell(p) for p in positions]
-    if all(cells):
-        sheet, cell = cells[0]  # type: ignore[misc]
-        others = [c if s == sheet else workbook_where(s, c) for s, c in cells[1:]]  # type: ignore[misc]
+    cells = [c for c in map(sheet_cell, positions) if c is not None]
+    if len(cells) == len(positions):  # every position is a workbook cell
+        sheet, cell = cells[0]
+        others = [c if s == sheet else workbook_where(s, c) for s, c in cells[1:]]
         return {"sheet": sheet, "cell": cell, "where": "also " + ", ".join(others) if others else None,
                 "detail": detail}
     label = f"{field or 'the'} cell{'s' if len(positions) > 1 else ''}"

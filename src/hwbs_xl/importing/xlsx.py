@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import InvalidData
 from ..findings import ERROR
+from ..returns.reader import Value
 from ..returns.values import value_text
 from .source import SourceRow, SourceTable, workbook_where
 
@@ -70,6 +71,6 @@ def read_xlsx(path: Path) -> SourceTable:
     return table
 
 
-def cell_text(value: object) -> str:
+def cell_text(value: Value) -> str:
     """The text a cell shows: the same rule the returns reader uses (dates as ISO dates, 3.0 as "3")."""
-    return value_text(value)  # type: ignore[arg-type]
+    return value_text(value)
