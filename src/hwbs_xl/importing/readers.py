@@ -27,7 +27,8 @@ def read_source(path: Path) -> SourceTable:
     path = Path(path)
     if not path.is_file():
         raise InvalidData(f"{path} is not a file.", hint="Check the path and run again.", code="file-not-found")
-    head = path.open("rb").read(8)
+    with path.open("rb") as fh:
+        head = fh.read(8)
     if head.startswith(b"%PDF"):
         return _lazy_reader("pdf", "read_pdf", "PDF")(path)
     if head.startswith(b"PK\x03\x04"):
