@@ -353,7 +353,7 @@ def _title_rows(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], val
 
 def _action_row(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], row: int, a: Action) -> dict[str, str]:
     values = issued_values(a, cols, ctx)
-    height = 0
+    height = 0.0
     for i, c in enumerate(cols):
         if c.key in MONTH_FIELDS:
             m = Month.from_iso(values[c.key])
