@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +26,6 @@ from typing import Any
 from . import libreoffice, safeio
 from .appendix import Appendix, fill
 from .errors import UsageProblem
-from .text import squash
 
 # Calc's PDF export, tagged; JSON filter options need LibreOffice 7.4 or later (older ones ignore them).
 PDF_FILTER = ('pdf:calc_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"},'
@@ -44,14 +42,188 @@ def write(appendix: Appendix, path: Path) -> tuple[Path, int]:
 
         raise RendererMissing("LibreOffice is needed to print the appendix PDF and was not found.",
                               hint=libreoffice.INSTALL_HINT)
+    table = appendix_xlsx.layout(appendix, appendix_xlsx.LIBREOFFICE)  # rows sized and paged as Calc prints them
     with tempfile.TemporaryDirectory(prefix="hwbs-appendix-") as tmp:
-        folder = Path(tmp)
-        book = folder / (Path(path).stem + ".xlsx")
-        table = appendix_xlsx.write_workbook(appendix, book, appendix_xlsx.LIBREOFFICE)  # rows sized as Calc prints them
-        rendered = libreoffice.convert(book, PDF_FILTER, folder / "pdf", timeout=conversion_timeout(appendix, len(table.rows)))
-        data, pages = finish(appendix, rendered.read_bytes())
+        summary = appendix_xlsx.summary_pages(appendix)
+        pdfs = print_parts(appendix, table, summary, Path(tmp))
+        data, pages = finish(appendix, join(pdfs), _table_pages(table, summary))
     safeio.atomic_write(Path(path), data)
     return Path(path), pages
+
+
+# ---- printing in parts ---------------------------------------------------------------------------------
+#
+# Calc's time per page grows with the length of the sheet (0.13 s a row at 100 rows, 0.16 at 1,000, 0.31 at
+# 2,058 on this kind of machine) and it uses one core. The table is therefore printed in parts of at most
+# ``part_pages`` pages, each a workbook of its own converted by its own LibreOffice (up to one per core),
+# and the parts are joined. The workbook fixes every page break itself (appendix_xlsx paginates), so each
+# part's pages are exactly the whole document's pages and every page number is known before printing.
+
+
+def plan_parts(appendix: Appendix, table_pages: int, summary_pages: int,
+               printed: list[int] | None = None) -> list[Any]:
+    """The parts to print: table pages split evenly, the summary with the first part. ``printed``: the pages
+    each part actually printed, when they differ from the layout's count (the parts are then renumbered)."""
+    from .appendix_xlsx import PrintPart
+
+    count = part_count(appendix, table_pages)
+    bounds = [round(table_pages * i / count) for i in range(count + 1)]
+    sizes = printed or [(summary_pages if i == 0 else 0) + bounds[i + 1] - bounds[i] for i in range(count)]
+    total = sum(sizes)
+    return [PrintPart(pages=(bounds[i], bounds[i + 1]), summary=i == 0, first_page_number=1 + sum(sizes[:i]),
+                      total_pages=total) for i in range(count)]
+
+
+def part_count(appendix: Appendix, table_pages: int) -> int:
+    """How many parts: enough that none passes ``part_pages``, and one per core when each part would still
+    have ``min_part_pages`` (starting LibreOffice costs a few seconds)."""
+    from .parallel import workers
+
+    pdf = appendix.settings.get("pdf", {})
+    most = max(1, min(MAX_PART_PAGES, int(pdf.get("part_pages", 200))))
+    least = max(1, int(pdf.get("min_part_pages", 40)))
+    return max(1, -(-table_pages // most), min(workers(table_pages, min_per_worker=least), table_pages))
+
+
+# xlsx keeps at most 1,023 manual page breaks a sheet, and a part writes one per page
+MAX_PART_PAGES = 1000
+
+
+def print_parts(appendix: Appendix, table: Any, summary_pages: int, folder: Path) -> list[bytes]:
+    """Print every part (up to one LibreOffice per core); the PDFs in order. A part that printed a different
+    number of pages than laid out (it should not happen) renumbers the parts and prints those again."""
+    parts = plan_parts(appendix, len(table.page_starts), summary_pages)
+    pdfs = _convert(appendix, table, parts, folder, range(len(parts)))
+    printed = [_page_count(pdf) for pdf in pdfs]
+    if len(parts) > 1 and printed != [_expected(p, summary_pages) for p in parts]:
+        again = plan_parts(appendix, len(table.page_starts), summary_pages, printed)
+        redo = [i for i, (old, new) in enumerate(zip(parts, again)) if old != new]
+        for i, pdf in zip(redo, _convert(appendix, table, again, folder, redo)):
+            pdfs[i] = pdf
+    return pdfs
+
+
+def _expected(part: Any, summary_pages: int) -> int:
+    return (summary_pages if part.summary else 0) + part.pages[1] - part.pages[0]
+
+
+def _page_count(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _convert(appendix: Appendix, table: Any, parts: list[Any], folder: Path, which: Any) -> list[bytes]:
+    """Write and convert ``parts[i]`` for each i in ``which``, on threads (each drives one LibreOffice)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .parallel import workers
+
+    chosen = list(which)
+    with ThreadPoolExecutor(max_workers=max(1, min(workers(len(chosen), min_per_worker=1), len(chosen)))) as pool:
+        futures = [pool.submit(_convert_one, appendix, table, parts[i], i, folder) for i in chosen]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()  # parts not started yet; running ones finish (each has its time limit)
+            raise
+
+
+def _convert_one(appendix: Appendix, table: Any, part: Any, index: int, folder: Path) -> bytes:
+    from . import appendix_xlsx
+
+    book = folder / f"part-{index:04d}.xlsx"
+    single = part.pages == (0, len(table.page_starts))
+    appendix_xlsx.write_workbook(appendix, book, appendix_xlsx.LIBREOFFICE, table=table,
+                                 part=None if single else part)
+    first, end = appendix_xlsx._part_rows(table, part)
+    out = libreoffice.convert(book, PDF_FILTER, folder / f"pdf-{index:04d}",
+                              timeout=conversion_timeout(appendix, end - first))
+    data = out.read_bytes()
+    out.unlink()
+    book.unlink()
+    return data
+
+
+def _table_pages(table: Any, summary_pages: int) -> dict[str, int]:
+    """Key area name -> 0-based page of the whole PDF where its first row prints (from the layout)."""
+    import bisect
+
+    return {name: summary_pages + bisect.bisect_right(table.page_starts, row) - 1
+            for name, row in table.first_rows.items() if row < len(table.rows)}
+
+
+# ---- joining the parts ---------------------------------------------------------------------------------
+
+def join(pdfs: list[bytes]) -> Any:
+    """One PdfWriter holding every part's pages in order, with the parts' structure trees (tagged PDF)
+    joined into one: each part's elements go under the first part's root and its parent-tree keys move
+    past the keys already used."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdfs[0])))
+    for data in pdfs[1:]:
+        _append(writer, PdfReader(io.BytesIO(data)))
+    return writer
+
+
+def _append(writer: Any, reader: Any) -> None:
+    from pypdf.generic import ArrayObject, NameObject, NumberObject
+
+    root = writer._root_object
+    tree_ref = root.get("/StructTreeRoot")
+    part_ref = reader.trailer["/Root"].get("/StructTreeRoot")
+    if tree_ref is None or part_ref is None:  # untagged: pages only
+        for page in reader.pages:
+            writer.add_page(page)
+        return
+    tree = tree_ref.get_object()
+    nums = _parent_tree(tree)
+    offset = int(tree.get("/ParentTreeNextKey", max((int(k) for k in nums[::2]), default=-1) + 1))
+    # the part's root stands for ours: elements cloned below point to it as their parent
+    writer._id_translated.setdefault(id(reader), {})[part_ref.idnum] = tree_ref.idnum
+    for page in reader.pages:
+        added = writer.add_page(page)
+        if "/StructParents" in page:
+            added[NameObject("/StructParents")] = NumberObject(int(page["/StructParents"]) + offset)
+        for annot in added.get("/Annots", []) or []:
+            annot = annot.get_object()
+            if "/StructParent" in annot:
+                annot[NameObject("/StructParent")] = NumberObject(int(annot["/StructParent"]) + offset)
+    part = part_ref.get_object()
+    kids = part.get("/K")
+    kids = kids if isinstance(kids, ArrayObject) else ArrayObject([kids] if kids is not None else [])
+    ours = tree.get("/K")
+    ours = ours if isinstance(ours, ArrayObject) else ArrayObject([ours] if ours is not None else [])
+    ours.extend(kid.clone(writer) for kid in kids)
+    tree[NameObject("/K")] = ours
+    part_nums = _parent_tree(part)
+    last = offset - 1
+    for key, value in zip(part_nums[::2], part_nums[1::2]):
+        last = max(last, int(key) + offset)
+        nums.extend([NumberObject(int(key) + offset), value.clone(writer)])
+    tree[NameObject("/ParentTreeNextKey")] = NumberObject(last + 1)
+
+
+def _parent_tree(tree: Any) -> Any:
+    """The flat /Nums array of a structure tree's parent tree (a nested tree is flattened into it)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    if "/ParentTree" not in tree:
+        tree[NameObject("/ParentTree")] = writer_dict = DictionaryObject()
+        writer_dict[NameObject("/Nums")] = ArrayObject()
+    node = tree["/ParentTree"].get_object()
+    if "/Nums" not in node:
+        flat = ArrayObject()
+        stack = [node]
+        while stack:
+            n = stack.pop(0).get_object()
+            flat.extend(n.get("/Nums", []))
+            stack.extend(n.get("/Kids", []))
+        node.clear()
+        node[NameObject("/Nums")] = flat
+    return node["/Nums"]
 
 
 def conversion_timeout(appendix: Appendix, rows: int) -> float:
@@ -71,13 +243,11 @@ def conversion_timeout(appendix: Appendix, rows: int) -> float:
     return float(pdf.get("timeout_base_s", 180)) + float(pdf.get("timeout_per_row_s", 0.5)) * rows
 
 
-def finish(appendix: Appendix, pdf: bytes) -> tuple[bytes, int]:
-    """Add bookmarks, language, title and fixed dates to the PDF LibreOffice wrote."""
-    from pypdf import PdfReader, PdfWriter
+def finish(appendix: Appendix, writer: Any, starts: dict[str, int]) -> tuple[bytes, int]:
+    """Add bookmarks (``starts``: key area -> 0-based page), language, title and fixed dates to the joined
+    PDF; its bytes and number of pages."""
     from pypdf.generic import ArrayObject, BooleanObject, ByteStringObject, NameObject, TextStringObject
 
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter(clone_from=reader)
     root = writer._root_object
     text = appendix.settings.get("text", {})
     words = appendix.words()
@@ -85,7 +255,7 @@ def finish(appendix: Appendix, pdf: bytes) -> tuple[bytes, int]:
     root[NameObject("/Lang")] = TextStringObject(str(text.get("language", "en-GB")))
     if "/Outlines" in root:  # Calc's own outline names sheets only; ours names the key areas
         del root["/Outlines"]
-    _bookmarks(writer, appendix, pdf)
+    _bookmarks(writer, appendix, starts)
     root[NameObject("/PageMode")] = NameObject("/UseOutlines")
     prefs = writer.create_viewer_preferences()
     prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)
@@ -101,22 +271,21 @@ def finish(appendix: Appendix, pdf: bytes) -> tuple[bytes, int]:
     # The file ID comes from the pages, not the clock (LibreOffice's own ID changes every run), so the
     # same register gives the same bytes.
     digest = hashlib.md5(title.encode("utf-8"))  # noqa: S324 - an identifier, not security
-    for page in reader.pages:
+    for page in writer.pages:
         contents = page.get_contents()
         digest.update(contents.get_data() if contents is not None else b"")
     writer._ID = ArrayObject([ByteStringObject(digest.digest()), ByteStringObject(digest.digest())])
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue(), len(reader.pages)
+    return out.getvalue(), len(writer.pages)
 
 
 def _pdf_date(moment: datetime) -> str:
     return moment.strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
-def _bookmarks(writer: Any, appendix: Appendix, pdf: bytes) -> None:
+def _bookmarks(writer: Any, appendix: Appendix, starts: dict[str, int]) -> None:
     """Summary, the table, and one bookmark per key area at the page where its first row prints."""
-    starts = key_area_pages(appendix, pdf)
     writer.add_outline_item(title=str(appendix.settings.get("text", {}).get("summary_sheet", "Summary")),
                             page_number=0)
     if not starts:
@@ -125,66 +294,3 @@ def _bookmarks(writer: Any, appendix: Appendix, pdf: bytes) -> None:
     table = writer.add_outline_item(title=f"{appendix.appendix_title}: {appendix.cycle.label}", page_number=first)
     for name, page in starts.items():
         writer.add_outline_item(title=name, page_number=page, parent=table)
-
-
-def key_area_pages(appendix: Appendix, pdf: bytes) -> dict[str, int]:
-    """Key area name -> 0-based page where it first appears in the table's first column.
-
-    PDFium (pypdfium2, installed with pdfplumber) finds the table's header on each page with its C text
-    search: the second column's title with the first column's title beside it. The key area column is the
-    text left of the second title, below the header. (pypdf's pure-Python text extraction of every page
-    was 63% of the PDF step at borough size.)
-    """
-    import pypdfium2 as pdfium
-
-    if len(appendix.columns) < 2:
-        return {}
-    first_title = squash(appendix.columns[0].title).split()[0]
-    second_title = " ".join(squash(appendix.columns[1].title).split()[:2])
-    names = [(ka.name, _wrapped_name(ka.name)) for ka in appendix.key_areas]
-    found: dict[str, int] = {}
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        for number in range(len(doc)):
-            page = doc[number]
-            text = page.get_textpage()
-            header = _header_box(text, first_title, second_title)
-            if header is not None:
-                hx, hy = header
-                column = squash(text.get_text_bounded(left=0, bottom=0, right=hx - 1, top=hy - 12))
-                for name, pattern in names:
-                    if name not in found and pattern.search(column):
-                        found[name] = number
-            text.close()
-            page.close()
-            if len(found) == len(names):
-                break
-    finally:
-        doc.close()
-    return found
-
-
-def _header_box(text: Any, first: str, second: str) -> tuple[float, float] | None:
-    """(left, bottom) of the second column's title, with the first column's title left of it at about its
-    height (a header cell is vertically centred and may wrap, so allow a couple of lines between them)."""
-    def boxes(word: str) -> list[tuple[float, float]]:
-        out = []
-        search = text.search(word, match_case=True)
-        while (hit := search.get_next()) is not None:
-            left, bottom, _, _ = text.get_charbox(hit[0])
-            out.append((left, bottom))
-        search.close()
-        return out
-
-    seconds = boxes(second)
-    if not seconds:
-        return None
-    firsts = boxes(first)
-    return next(((x, y) for x, y in seconds if any(abs(fy - y) < 20 and fx < x for fx, fy in firsts)), None)
-
-
-def _wrapped_name(name: str) -> re.Pattern[str]:
-    """The key area name as the narrow key area column prints it: Calc breaks a word wider than the column
-    inside it ("communitie s"), so a line break may fall between any two letters."""
-    loose = "".join(r"\s+" if c == " " else re.escape(c) + r"\s?" for c in squash(name))
-    return re.compile(r"(?<!\S)" + loose + r"(?!\S)")

@@ -54,6 +54,10 @@ class Metrics:
     col_pad: float       # points added to every column
     line_factor: float   # line height / font size
     slack: float         # measure text this much wider: one line too many is fine, one too few cuts text
+    # The workbook fixes its own pages: a print scale instead of "fit to width" and a manual break at every
+    # page. Calc then prints exactly the pages computed here (the PDF can be printed in parts and numbered
+    # before printing) and skips its fit-to-width search, which re-paginates the sheet at every trial scale.
+    paginate: bool = False
 
     def column_points(self, width_chars: float) -> float:
         return width_chars * self.per_char + self.col_pad
@@ -69,7 +73,7 @@ class Metrics:
 
 
 EXCEL = Metrics(per_char=5.25, col_pad=3.75, line_factor=1.17, slack=1.02)
-LIBREOFFICE = Metrics(per_char=5.571, col_pad=3.92, line_factor=1.13, slack=1.01)
+LIBREOFFICE = Metrics(per_char=5.571, col_pad=3.92, line_factor=1.13, slack=1.01, paginate=True)
 
 
 def char_width(ch: str) -> int:
@@ -181,6 +185,18 @@ class TableLayout:
     max_row_height: float = ROW_LIMIT_PT
     scale: float = 1.0
     metrics: Metrics = EXCEL
+    page_starts: list[int] = field(default_factory=list)  # index into rows of each printed page's first row
+
+
+@dataclass(frozen=True)
+class PrintPart:
+    """Some pages of the table printed as a workbook of their own (appendix_pdf prints the parts side by side
+    and joins them). Only for metrics that paginate: the pages are ``TableLayout.page_starts``."""
+
+    pages: tuple[int, int]        # table pages [first, end)
+    summary: bool                 # the summary sheet and the table's title rows print in this part
+    first_page_number: int        # printed on the part's first page
+    total_pages: int              # printed as "of M": the whole document's pages, not the part's
 
 
 PAPER_PT = {"A4": (841.89, 595.28), "A3": (1190.55, 841.89)}
@@ -253,7 +269,25 @@ def layout(appendix: Appendix, metrics: Metrics = EXCEL) -> TableLayout:
         out.first_rows[ka.name] = len(out.rows)
         for row in ka.rows:
             out.rows.extend(_split(appendix, row, cell_values(appendix, row), points, size, max_lines, marker, m))
+    out.page_starts = _paginate(appendix, out)
     return out
+
+
+def _paginate(appendix: Appendix, table: TableLayout) -> list[int]:
+    """Where each printed page of the table starts: rows fill a page until the next does not fit (the header
+    row repeats on every page, the title rows print on the first), and a key area starts a new page when the
+    template says so. The page holds what the margins leave (Calc's header and footer take less, so it never
+    needs a break of its own between these)."""
+    room = page_body_points(appendix, table.scale)
+    new_area = set(table.first_rows.values()) if page(appendix).get("key_area_on_new_page", True) else set()
+    starts = [0]
+    used = sum(TITLE_HEIGHTS) + table.header_height
+    for n, pr in enumerate(table.rows):
+        if n > 0 and (n in new_area or used + pr.height > room):
+            starts.append(n)
+            used = table.header_height
+        used += pr.height
+    return starts
 
 
 def _split(appendix: Appendix, row: AppendixRow, cells: list[str], points: list[float], size: float,
@@ -297,6 +331,7 @@ def _chunks(count: int, first: int, rest: int) -> list[tuple[int, int]]:
 # ---- writing the workbook ------------------------------------------------------------------------------
 
 TITLE_ROWS = 3  # "Appendix A", the plan title, the status line; the header row follows
+TITLE_HEIGHTS = (22.0, 18.0, 12.75)  # their row heights (points)
 
 
 def write(appendix: Appendix, path: Path) -> Path:
@@ -347,12 +382,15 @@ def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | N
     return None
 
 
-def write_workbook(appendix: Appendix, target: Path, metrics: Metrics = EXCEL) -> TableLayout:
-    """Write the workbook straight to ``target`` (callers make it atomic). Returns the table layout used.
+def write_workbook(appendix: Appendix, target: Any, metrics: Metrics = EXCEL, *, part: PrintPart | None = None,
+                   table: TableLayout | None = None) -> TableLayout:
+    """Write the workbook straight to ``target`` (a path or a binary stream; callers make it atomic). Returns
+    the table layout used (``table`` when given: one layout for every part).
 
     ``metrics`` says which program the row heights are computed for (EXCEL, or LIBREOFFICE for the PDF).
+    ``part``: only these pages of the table (and the summary when the part says so), numbered as the part says.
     """
-    table = layout(appendix, metrics)
+    table = table or layout(appendix, metrics)
     font = appendix.settings.get("font", {})
     # The default font sets the column-width unit in both Excel and LibreOffice: make it the table's font,
     # else LibreOffice measures widths with whatever it substitutes for Calibri and columns come out wider.
@@ -361,11 +399,24 @@ def write_workbook(appendix: Appendix, target: Path, metrics: Metrics = EXCEL) -
     try:
         styles = _Styles(wb, appendix, metrics)
         _properties(wb, appendix)
-        write_summary(wb, appendix, styles)
-        _write_table(wb, appendix, styles, table)
+        if part is None or part.summary:
+            write_summary(wb, appendix, styles, part)
+        _write_table(wb, appendix, styles, table, part)
     finally:
         wb.close()
     return table
+
+
+def summary_pages(appendix: Appendix, metrics: Metrics = LIBREOFFICE) -> int:
+    """How many pages the summary sheet prints (exact for metrics that paginate: every break is manual).
+    Written into memory and thrown away: the page count is only known once every list is laid out."""
+    import io
+
+    wb = xlsxout.new_workbook(io.BytesIO(), in_memory=True)
+    try:
+        return write_summary(wb, appendix, _Styles(wb, appendix, metrics))
+    finally:
+        wb.close()
 
 
 def _properties(wb: Any, appendix: Appendix) -> None:
@@ -439,11 +490,12 @@ class _Styles:
         return vocab.unknown_fill, vocab.unknown_font
 
 
-def header_footer(appendix: Appendix) -> tuple[str, str]:
-    """The page header and footer in Excel's codes (&L &C &R sections, &P page, &N pages)."""
+def header_footer(appendix: Appendix, total_pages: int | None = None) -> tuple[str, str]:
+    """The page header and footer in Excel's codes (&L &C &R sections, &P page, &N pages; ``total_pages``
+    printed literally instead of &N: a part of the PDF counts the whole document's pages)."""
     text = appendix.settings.get("text", {})
     words = {k: v.replace("&", "&&") for k, v in appendix.words().items()}
-    words.update({"page": "&P", "pages": "&N"})
+    words.update({"page": "&P", "pages": "&N" if total_pages is None else str(total_pages)})
     font = appendix.settings.get("font", {})
     name = str(font.get("name", "Arial"))
 
@@ -461,53 +513,82 @@ def header_footer(appendix: Appendix) -> tuple[str, str]:
     return header, footer
 
 
-def print_setup(ws: Any, appendix: Appendix) -> None:
-    """Landscape, paper from the template, margins, header and footer, one page wide."""
+def print_setup(ws: Any, appendix: Appendix, scale: float | None = None, part: PrintPart | None = None) -> None:
+    """Landscape, paper from the template, margins, header and footer, one page wide (at ``scale`` when
+    given, else fit to the page width by the program).""" 
     p = page(appendix)
     ws.set_landscape()
     ws.set_paper(PAPER_CODE[paper(appendix)])
     ws.set_margins(left=float(p.get("margin_left_in", 0.4)), right=float(p.get("margin_right_in", 0.4)),
                    top=float(p.get("margin_top_in", 0.75)), bottom=float(p.get("margin_bottom_in", 0.7)))
-    header, footer = header_footer(appendix)
+    header, footer = header_footer(appendix, part.total_pages if part else None)
     ws.set_header(header, {"margin": float(p.get("header_margin_in", 0.3))})
     ws.set_footer(footer, {"margin": float(p.get("footer_margin_in", 0.3))})
-    ws.fit_to_pages(1, 0)
+    if scale is None:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.set_print_scale(int(round(scale * 100)))
     ws.hide_gridlines(2)
 
 
-def _write_table(wb: Any, appendix: Appendix, styles: _Styles, table: TableLayout) -> None:
+def _write_table(wb: Any, appendix: Appendix, styles: _Styles, table: TableLayout,
+                 part: PrintPart | None = None) -> None:
+    """The table sheet: title rows, the header row (repeated on every page), the rows. A part after the
+    first holds only its pages' rows under the header row, so its pages print as they do in the whole."""
     text = appendix.settings.get("text", {})
     ws = wb.add_worksheet(str(text.get("table_sheet", "Appendix A"))[:31])
-    print_setup(ws, appendix)
+    paginate = table.metrics.paginate
+    print_setup(ws, appendix, table.scale if paginate else None, part)
+    if part is not None and not part.summary:
+        xlsxout.check(ws.set_start_page(part.first_page_number), "the first page number")
     for i, col in enumerate(table.columns):
         xlsxout.check(ws.set_column(i, i, col.width), "a column width")
-    words = appendix.words()
-    xlsxout.write_text(ws, 0, 0, appendix.appendix_title, styles.title, what="the appendix title")
-    xlsxout.write_text(ws, 1, 0, appendix.plan_title, styles.subtitle, what="the plan title")
-    xlsxout.write_text(ws, 2, 0, fill(str(appendix.settings.get("summary", {}).get("built_from", "")), words),
-                       styles.note, what="the status line")
-    ws.set_row(0, 22)
-    ws.set_row(1, 18)
-    head = TITLE_ROWS
+    head = 0
+    if part is None or part.summary:
+        words = appendix.words()
+        xlsxout.write_text(ws, 0, 0, appendix.appendix_title, styles.title, what="the appendix title")
+        xlsxout.write_text(ws, 1, 0, appendix.plan_title, styles.subtitle, what="the plan title")
+        xlsxout.write_text(ws, 2, 0, fill(str(appendix.settings.get("summary", {}).get("built_from", "")), words),
+                           styles.note, what="the status line")
+        for r, height in enumerate(TITLE_HEIGHTS):
+            xlsxout.check(ws.set_row(r, height), "a title row height")
+        head = TITLE_ROWS
     ws.set_row(head, table.header_height)
     for i, col in enumerate(table.columns):
         xlsxout.write_text(ws, head, i, col.title, styles.header, what=f"the header of column {i + 1}")
+    first, end = _part_rows(table, part)
+    if paginate:  # every page break is written: Calc prints exactly table.page_starts
+        starts = set(table.page_starts)
+    elif page(appendix).get("key_area_on_new_page", True):
+        starts = set(table.first_rows.values())
+    else:
+        starts = set()
     breaks = []
     r = head
-    for n, pr in enumerate(table.rows):
-        r = head + 1 + n
-        if n in table.first_rows.values() and n > 0 and page(appendix).get("key_area_on_new_page", True):
+    for n in range(first, end):
+        pr = table.rows[n]
+        r = head + 1 + n - first
+        if n in starts and n > first:
             breaks.append(r)
         xlsxout.check(ws.set_row(r, pr.height), "a row height")
         for i, (col, value) in enumerate(zip(table.columns, pr.cells)):
             xlsxout.write_text(ws, r, i, value, _cell_style(styles, col, pr),
                                what=f"{col.title} of action {pr.row.action.id}")
     if breaks:
-        xlsxout.check(ws.set_h_pagebreaks(breaks), "the page breaks between key areas")
+        xlsxout.check(ws.set_h_pagebreaks(breaks), "the page breaks")
     ws.repeat_rows(head)
     ws.freeze_panes(head + 1, 0)
     xlsxout.check(ws.autofilter(head, 0, max(r, head), len(table.columns) - 1), "the filter")
     ws.activate()
+
+
+def _part_rows(table: TableLayout, part: PrintPart | None) -> tuple[int, int]:
+    """The rows [first, end) a part prints (every row without a part)."""
+    if part is None:
+        return 0, len(table.rows)
+    starts = table.page_starts
+    first_page, end_page = part.pages
+    return starts[first_page], starts[end_page] if end_page < len(starts) else len(table.rows)
 
 
 def _cell_style(styles: _Styles, col: Column, pr: PrintRow) -> Any:
@@ -540,12 +621,19 @@ class _Sheet:
         self.page_height = page_height  # sheet points one printed page holds
         self.used = 0.0                 # on the current page
         self.breaks: list[int] = []
+        self.manual = styles.metrics.paginate  # write every break (else the program adds its own)
 
     def _advance(self, height: float) -> None:
-        self.r += 1
+        if self.used > 0 and self.used + height > self.page_height:  # the page breaks before this row
+            if self.manual:
+                self.breaks.append(self.r)
+            self.used = 0.0
         self.used += height
-        if self.used > self.page_height:  # the program breaks the page before this row
-            self.used = height
+        self.r += 1
+
+    @property
+    def pages(self) -> int:
+        return len(set(self.breaks)) + 1
 
     def keep(self, needed: float) -> None:
         """Start a new page unless ``needed`` points still fit: a heading never sits alone at a page foot."""
@@ -583,14 +671,15 @@ class _Sheet:
         self._advance(height)
 
 
-def write_summary(wb: Any, appendix: Appendix, styles: _Styles) -> None:
-    """The sheet before the table: counts by key area, a chart, movement, awaiting update, a legend."""
+def write_summary(wb: Any, appendix: Appendix, styles: _Styles, part: PrintPart | None = None) -> int:
+    """The sheet before the table: counts by key area, a chart, movement, awaiting update, a legend.
+    Returns the pages it prints (exact when the metrics paginate)."""
     text = appendix.settings.get("text", {})
     ws = wb.add_worksheet(str(text.get("summary_sheet", "Summary"))[:31])
-    print_setup(ws, appendix)
+    scale = fit_scale(appendix, SUMMARY_WIDTHS, styles.metrics)
+    print_setup(ws, appendix, scale if styles.metrics.paginate else None, part)
     for i, w in enumerate(SUMMARY_WIDTHS):
         xlsxout.check(ws.set_column(i, i, w), "a column width")
-    scale = fit_scale(appendix, SUMMARY_WIDTHS, styles.metrics)
     sheet = _Sheet(ws, styles, page_body_points(appendix, scale) - 2 * DEFAULT_ROW_PT)
     sheet.line(appendix.appendix_title, styles.title, height=22)
     sheet.line(appendix.plan_title, styles.subtitle, height=18)
@@ -604,7 +693,8 @@ def write_summary(wb: Any, appendix: Appendix, styles: _Styles) -> None:
     _awaiting(sheet, appendix)
     _legend(sheet, appendix)
     if sheet.breaks:
-        xlsxout.check(ws.set_h_pagebreaks(sheet.breaks), "the summary's page breaks")
+        xlsxout.check(ws.set_h_pagebreaks(sorted(set(sheet.breaks))), "the summary's page breaks")
+    return sheet.pages
 
 
 def _counts(sheet: _Sheet, appendix: Appendix) -> int:
@@ -625,13 +715,13 @@ def _counts(sheet: _Sheet, appendix: Appendix) -> int:
             xlsxout.write_number(ws, r, i + 1, counts[key], st.number, what="a count")
         xlsxout.write_number(ws, r, len(s.status_keys) + 1, sum(counts.values()), st.total, what="a count")
         xlsxout.check(ws.set_row(r, st.metrics.row_height(1, st.size) + 2), "a row height")
-        sheet.r += 1
+        sheet._advance(st.metrics.row_height(1, st.size) + 2)
     ws, r = sheet.ws, sheet.r
     xlsxout.write_text(ws, r, 0, appendix.text("counts_total", "summary"), st.total_label, what="the total")
     for i, key in enumerate(s.status_keys):
         xlsxout.write_number(ws, r, i + 1, s.totals[key], st.total, what="a total")
     xlsxout.write_number(ws, r, len(s.status_keys) + 1, sum(s.totals.values()), st.total, what="a total")
-    sheet.r += 1
+    sheet._advance(st.metrics.row_height(1, st.size) + 2)  # not set: a little more than the program gives it
     return top
 
 
