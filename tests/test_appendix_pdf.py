@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from pathlib import Path
@@ -12,8 +13,10 @@ import pytest
 from pypdf import PdfReader
 from test_appendix import make_register
 
-from conftest import libreoffice_required
+from conftest import copy_plan, libreoffice_required
 from hwbs_xl import appendix as ap
+from hwbs_xl import appendix_pdf
+from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.planfolder import init_plan
 from hwbs_xl.register import Register
@@ -166,8 +169,10 @@ def test_title_language_and_tags(built: Any) -> None:
     assert f"register batch {model.batch}" in _pages(result.pdf)[0].replace("Built from r", "r")
 
 
-def test_same_register_same_pdf(built: Any, tmp_path: Path) -> None:
-    paths, result, _ = built
+def test_same_register_same_pdf(split: Any, tmp_path: Path) -> None:
+    """Printed in parts (the parts' PDFs differ in LibreOffice's own IDs and dates every run), joined, the
+    same register still gives the same bytes."""
+    paths, result = split
     again = ap.build_appendix(paths, formats=("pdf",), out=tmp_path)
     assert again.pdf is not None and again.pdf.read_bytes() == result.pdf.read_bytes()
 
@@ -178,3 +183,87 @@ def test_summary_page_counts(built: Any) -> None:
     for name, counts in model.summary.counts.items():
         numbers = " ".join(str(counts[k]) for k in model.summary.status_keys)
         assert re.search(re.escape(name) + r" " + re.escape(numbers) + r" " + str(sum(counts.values())), first), name
+
+
+# ---- printed in parts ----------------------------------------------------------------------------------
+
+def _with_pdf_settings(paths: PlanPaths, dest: Path, **values: int) -> PlanPaths:
+    """A copy of the plan whose own appendix template has these [pdf] settings."""
+    plan = copy_plan(paths, dest)
+    own = plan.templates / "appendix.toml"
+    text = own.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert found == 1, key
+    own.write_text(text, encoding="utf-8")
+    return plan
+
+
+@pytest.fixture(scope="module")
+def split(built: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, ap.AppendixResult]:
+    """The same plan printed in parts of at most 3 pages, two LibreOffice processes at a time."""
+    paths = _with_pdf_settings(built[0], tmp_path_factory.mktemp("split") / "plan", part_pages=3, min_part_pages=1)
+    return paths, ap.build_appendix(paths, formats=("pdf",))
+
+
+def _outline(pdf: Path) -> dict[str, int]:
+    reader = PdfReader(pdf)
+    marks: dict[str, int] = {}
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                marks[item.title] = reader.get_destination_page_number(item)
+
+    walk(reader.outline)
+    return marks
+
+
+def test_printed_in_parts_reads_as_printed_whole(built: Any, split: Any) -> None:
+    _, whole, model = built
+    _, parts = split
+    table_pages = whole.pages - 1  # at least one summary page
+    assert appendix_pdf.part_count(model, table_pages) == 1  # the default printed this plan in one go
+    forced = dataclasses.replace(model, settings={**model.settings, "pdf": {"part_pages": 3, "min_part_pages": 1}})
+    assert appendix_pdf.part_count(forced, table_pages) >= 3
+    assert parts.pages == whole.pages
+    texts = _pages(parts.pdf)
+    assert texts == _pages(whole.pdf)  # every page, summary first, header row, "Page N of M" and all
+    for n, text in enumerate(texts, start=1):
+        assert f"Page {n} of {len(texts)}" in text
+    assert _outline(parts.pdf) == _outline(whole.pdf)  # bookmarks at the same pages
+
+
+def test_parts_joined_keep_one_structure_tree(split: Any) -> None:
+    """Every page's marked content stays reachable from the one structure tree (tagged PDF)."""
+    _, result = split
+    reader = PdfReader(result.pdf)
+    root = reader.trailer["/Root"]
+    tree = root["/StructTreeRoot"].get_object()
+    nums = tree["/ParentTree"].get_object()["/Nums"]
+    keys = [int(k) for k in nums[::2]]
+    assert keys == sorted(set(keys)) and int(tree["/ParentTreeNextKey"]) > max(keys)
+    parents = [int(page["/StructParents"]) for page in reader.pages]
+    assert len(set(parents)) == len(parents) and set(parents) <= set(keys)
+    pages = {page.indirect_reference.idnum for page in reader.pages}
+    for key, value in zip(nums[::2], nums[1::2]):  # every element a page points to is in the tree
+        for element in value.get_object():
+            element = element.get_object()
+            assert "/Pg" not in element or element.raw_get("/Pg").idnum in pages
+            top = element
+            while top["/P"].get_object().get("/Type") != "/StructTreeRoot":
+                top = top["/P"].get_object()
+            assert top.raw_get("/P").idnum == root.raw_get("/StructTreeRoot").idnum
+
+
+def test_parts_joined_import_back(built: Any, split: Any, tmp_path: Path) -> None:
+    paths, _, _ = built
+    _, result = split
+    again = PlanPaths(tmp_path / "again")
+    import_files(again, [result.pdf], cycle=None, command="test round trip")
+    with Register.open(paths) as src, Register.open(again) as back:
+        printed = {squash(u.progress) for u in src.updates(cycle="April 2024") if u.progress}
+        read = {squash(u.progress) for u in back.updates(cycle="April 2024") if u.progress}
+    assert read == printed
