@@ -29,6 +29,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Any, Callable, Iterable
 from xml.parsers import expat
 
@@ -616,6 +617,7 @@ GRID_ROWS, GRID_COLS = 1_048_576, 16_384  # a spreadsheet's grid (Excel, LibreOf
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 
+@lru_cache(maxsize=1 << 16)  # every return repeats the same few hundred references; a pure function
 def parse_a1(ref: str) -> tuple[int, int]:
     """"$B$7" -> (7, 2), both 1-based; (0, 0) for anything that is not a cell reference."""
     m = _REF.match(ref)
