@@ -29,7 +29,6 @@ from typing import Any, Iterable
 from ..findings import Finding
 from ..model import Month
 from ..paths import PlanPaths
-from ..register import Register
 from .reader import ReadResult
 from .validate import PlanFacts, ReturnCheck, RowUpdate
 
@@ -51,8 +50,9 @@ def entry_key(sha256: str, path: Path, sender: str | None) -> str:
 
 # ---- what a check depends on --------------------------------------------------------------------------------
 
-def facts_state(reg: Register, facts: PlanFacts) -> str:
-    """SHA-256 of everything ``check_file`` reads besides the file: equal means a check gives the same result."""
+def facts_state(facts: PlanFacts) -> str:
+    """SHA-256 of everything ``check_file`` reads besides the file, taken from the facts the checks use (not
+    read again, so a register change in between cannot slip past): equal means a check gives the same result."""
     h = hashlib.sha256()
 
     def add(*values: Any) -> None:
@@ -62,23 +62,15 @@ def facts_state(reg: Register, facts: PlanFacts) -> str:
 
     add(MEMO_VERSION, _code_digest(), facts.paths.root, facts.today.isoformat(), facts.progress_max, repr(facts.vocab))
     add(hashlib.sha256(facts.key).hexdigest() if facts.key is not None else "no key")
-    add(json.dumps(_layout(facts), sort_keys=True, default=str))
-    tables = [("issued", [facts.issued[lead] for lead in sorted(facts.issued)])]
-    tables.append(("cycles", reg.conn.execute("SELECT * FROM cycles WHERE label = ?",
-                                              (facts.cycle.label if facts.cycle else "",))))
-    tables.append(("actions", reg.conn.execute("SELECT * FROM actions ORDER BY id")))
-    for name, rows in tables:
-        add(name)
-        for row in rows:
-            row = dict(row)
-            add(len(row), *(item for kv in sorted(row.items()) for item in kv))
+    add(json.dumps(facts.layout, sort_keys=True, default=str), repr(facts.cycle))
+    add("issued", len(facts.issued))
+    for lead in sorted(facts.issued):
+        row = facts.issued[lead]
+        add(lead, len(row), *(item for kv in sorted(row.items()) for item in kv))
+    add("actions", len(facts.actions))
+    for action_id in sorted(facts.actions):
+        add(repr(facts.actions[action_id]))  # a dataclass: every field, in order
     return h.hexdigest()
-
-
-def _layout(facts: PlanFacts) -> dict[str, Any]:
-    from .. import templates
-
-    return templates.load_toml("workbook.toml", facts.paths.root)
 
 
 @lru_cache(maxsize=1)

@@ -210,7 +210,8 @@ class PlanFacts:
     vocab: StatusVocabulary
     progress_max: int
     today: date
-    state: str = ""  # digest of all of the above as the register and templates hold them (memo.facts_state)
+    layout: dict[str, Any] = field(default_factory=dict)  # templates/workbook.toml, as read once per command
+    state: str = ""  # digest of all of the above (memo.facts_state): equal means a check gives the same result
 
     @classmethod
     def load(cls, paths: PlanPaths, reg: Register, today: date | None = None) -> "PlanFacts":
@@ -224,11 +225,11 @@ class PlanFacts:
                 issued[row["lead"]] = dict(row)
         layout = templates.load_toml("workbook.toml", paths.root)
         facts = cls(paths, key, cycle, issued, {a.id: a for a in reg.actions()}, templates.vocabulary(paths.root),
-                    int(layout.get("progress_max_chars", 3000)), today or date.today())
+                    int(layout.get("progress_max_chars", 3000)), today or date.today(), layout)
         if key is not None:  # without a key every file is refused, and there is nothing worth remembering
             from .memo import facts_state
 
-            facts.state = facts_state(reg, facts)
+            facts.state = facts_state(facts)
         return facts
 
     @cached_property
@@ -523,11 +524,10 @@ class _Checker:
         return sheet
 
     def _issued_index(self) -> int:
-        settings = templates.load_toml("workbook.toml", self.facts.paths.root).get("sheets", {})
-        return 1 if "instructions" in settings else 0
+        return 1 if "instructions" in self.facts.layout.get("sheets", {}) else 0
 
     def _issued_sheet_names(self) -> list[str]:
-        return [str(v) for v in templates.load_toml("workbook.toml", self.facts.paths.root).get("sheets", {}).values()]
+        return [str(v) for v in self.facts.layout.get("sheets", {}).values()]
 
     def _unknown_ids(self, sheet: Sheet, col: int, wanted: set[str]) -> int:
         known = self.facts.action_ids
