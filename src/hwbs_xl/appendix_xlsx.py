@@ -302,18 +302,26 @@ def _split(appendix: Appendix, row: AppendixRow, cells: list[str], points: list[
         return [PrintRow(row, cells, m.row_height(most, size))]
     ranges = [_chunks(len(lines), max_lines, max_lines - (col.field == "activity"))
               if len(lines) > max_lines else [(0, len(lines))] for col, lines in zip(appendix.columns, pieces)]
+    marker_lines = {pt: len(m.wrap(marker, pt, size)) for col, pt in zip(appendix.columns, points)
+                    if col.field == "activity"}
     out: list[PrintRow] = []
     for n in range(max(len(r) for r in ranges)):
         part: list[str] = []
-        for col, text, lines, spans in zip(appendix.columns, cells, pieces, ranges):
+        height = 0
+        for col, text, lines, spans, pt in zip(appendix.columns, cells, pieces, ranges, points):
             chunk = lines[spans[n][0]:spans[n][1]] if n < len(spans) else []
-            piece = text[chunk[0][0]:chunk[-1][1]].strip() if chunk else ""
+            raw = text[chunk[0][0]:chunk[-1][1]] if chunk else ""
+            piece = raw.strip()
+            # A piece cut at line starts wraps into its own lines again (greedy wrapping from a line start
+            # breaks in the same places), so only a piece that lost edge whitespace is measured afresh.
+            count = len(chunk) if piece == raw else len(m.wrap(piece, pt, size)) if piece else 0
             if len(spans) == 1:  # short cells print whole on the first row
-                piece = text if n == 0 else ""
+                piece, count = (text, len(lines)) if n == 0 else ("", 0)
             if n > 0 and col.field == "activity":
                 piece = f"{marker}\n{piece}" if piece else marker
+                count += marker_lines[pt]
             part.append(piece)
-        height = max(len(m.wrap(t, pt, size)) for t, pt in zip(part, points))
+            height = max(height, count)
         out.append(PrintRow(row, part, m.row_height(height, size), continued=n > 0))
     return out
 
