@@ -328,7 +328,7 @@ def _sniff_ods(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str
         raise _Refuse("file-corrupt", f"{name} is an OpenDocument file without its content.xml part. "
                       "Ask the lead to save it again and re-send it.", part="content.xml")
     meters = _scan_all(zf, parts, name, worksheet=lambda p: p == "content.xml", ods=True)
-    return Sniffed("ods", [], structure=meters.get("content.xml", {}))  # type: ignore[arg-type]
+    return Sniffed("ods", [], structure=meters.get("content.xml", {}))
 
 
 # ---- streaming every XML part -------------------------------------------------------------------------
@@ -655,12 +655,13 @@ def _parse(source: bytes | IO[bytes], name: str, part: str,
     """Stream XML through expat, refusing any DTD or entity declaration (billion laughs, external entities)."""
     parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
 
-    def unsafe(*_: object) -> None:
+    def unsafe(*_: object) -> int:  # raises; an external entity handler would otherwise return 0 (refused)
         _unsafe(name, part)
+        return 0
 
     parser.StartDoctypeDeclHandler = unsafe
     parser.EntityDeclHandler = unsafe
-    parser.ExternalEntityRefHandler = lambda *a: (unsafe(), 0)[1]
+    parser.ExternalEntityRefHandler = unsafe
     if start is not None:
         parser.StartElementHandler = start
     if end is not None:

@@ -146,7 +146,7 @@ def _state(returns: list[dict[str, Any]]) -> str:
     taken = [r for r in returns if r["state"] in (MERGED, QUERIED, "superseded")]
     current = [r for r in taken if r["state"] != "superseded"]
     if current:
-        return current[-1]["state"]
+        return str(current[-1]["state"])
     if taken:
         return MERGED
     return REJECTED if returns else OUTSTANDING

@@ -123,8 +123,8 @@ def _month_from_text(text: str) -> tuple[Month | None, bool]:
     if m:
         day, month, year = (int(g) for g in m.groups())
         return (Month(year, month), True) if _valid_day(year, month, day) else (None, False)
-    month = Month.parse(text)
-    return (month, True) if month else (None, False)
+    parsed = Month.parse(text)
+    return (parsed, True) if parsed else (None, False)
 
 
 def _valid_day(year: int, month: int, day: int) -> bool:
