@@ -267,3 +267,23 @@ def test_parts_joined_import_back(built: Any, split: Any, tmp_path: Path) -> Non
         printed = {squash(u.progress) for u in src.updates(cycle="April 2024") if u.progress}
         read = {squash(u.progress) for u in back.updates(cycle="April 2024") if u.progress}
     assert read == printed
+
+
+def test_a_part_printing_other_pages_than_laid_out_is_renumbered(built: Any, tmp_path: Path) -> None:
+    """The page numbers are printed before the parts are joined, from the layout's page count; when a part
+    prints another count (here: the summary said one page too many) the parts are printed again with the
+    numbers the printed pages give, so "Page N of M" still counts the pages there are."""
+    from hwbs_xl import appendix_xlsx
+
+    _, whole, model = built
+    table = appendix_xlsx.layout(model, appendix_xlsx.LIBREOFFICE)
+    halves = -(-len(table.page_starts) // 2)
+    model = dataclasses.replace(model, settings={**model.settings, "pdf": {"part_pages": halves}})
+    summary = appendix_xlsx.summary_pages(model)
+    joined = appendix_pdf.print_parts(model, table, summary + 1, tmp_path)
+    data, pages = appendix_pdf.finish(model, joined, {})
+    (tmp_path / "joined.pdf").write_bytes(data)
+    texts = _pages(tmp_path / "joined.pdf")
+    assert pages == len(texts) == whole.pages
+    for n, text in enumerate(texts, start=1):
+        assert f"Page {n} of {pages}" in text

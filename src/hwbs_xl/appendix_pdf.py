@@ -7,6 +7,8 @@ tagged (``UseTaggedPDF``, honoured by the JSON filter options of LibreOffice 7.4
 - Calc writes a structure tree (tagged PDF), which UK public-sector accessibility rules ask for and which
   the pure-Python PDF libraries available to us do not produce for tables;
 - its ruling lines and text layer extract cleanly with pdfplumber, so the PDF imports back.
+A long table is printed in parts (a workbook of some pages each, up to one LibreOffice per core) joined
+with pypdf into one PDF that reads page for page as the whole would print (see "printing in parts").
 pypdf then adds what Calc cannot: bookmarks per key area, the document language (en-GB), the title shown
 in the viewer's title bar, and fixed dates and file ID so the same register gives the same file.
 LibreOffice is optional: without it RendererMissing carries the exact install line and the caller still
@@ -21,7 +23,7 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from . import libreoffice, safeio
 from .appendix import Appendix, fill
@@ -45,19 +47,22 @@ def write(appendix: Appendix, path: Path) -> tuple[Path, int]:
     table = appendix_xlsx.layout(appendix, appendix_xlsx.LIBREOFFICE)  # rows sized and paged as Calc prints them
     with tempfile.TemporaryDirectory(prefix="hwbs-appendix-") as tmp:
         summary = appendix_xlsx.summary_pages(appendix)
-        pdfs = print_parts(appendix, table, summary, Path(tmp))
-        data, pages = finish(appendix, join(pdfs), _table_pages(table, summary))
+        joined = print_parts(appendix, table, summary, Path(tmp))
+        data, pages = finish(appendix, joined, _table_pages(table, summary))
     safeio.atomic_write(Path(path), data)
     return Path(path), pages
 
 
 # ---- printing in parts ---------------------------------------------------------------------------------
 #
-# Calc's time per page grows with the length of the sheet (0.13 s a row at 100 rows, 0.16 at 1,000, 0.31 at
-# 2,058 on this kind of machine) and it uses one core. The table is therefore printed in parts of at most
-# ``part_pages`` pages, each a workbook of its own converted by its own LibreOffice (up to one per core),
-# and the parts are joined. The workbook fixes every page break itself (appendix_xlsx paginates), so each
-# part's pages are exactly the whole document's pages and every page number is known before printing.
+# Where LibreOffice's time went (region table cut to 300 rows): 43 s with "fit to one page wide", 9 s
+# with the same pages at a fixed print scale; the search for the scale re-lays out the whole sheet at
+# every trial scale, and grows faster than the sheet (0.13 s a row at 100 rows, 0.16 at 1,000, 0.31-0.45
+# at 2,058). The PDF workbook therefore fixes its scale and every page break (appendix_xlsx paginates).
+# What is left still grows a little with the sheet (0.038 s a page at 300 rows, 0.053 at 1,000) and uses
+# one core, so the table is printed in parts of at most ``part_pages`` pages, each a workbook of its own
+# converted by its own LibreOffice (up to one per core), and the parts are joined. Each part's pages are
+# exactly the whole document's pages, and every page number is known before printing.
 
 
 def plan_parts(appendix: Appendix, table_pages: int, summary_pages: int,
@@ -81,7 +86,7 @@ def part_count(appendix: Appendix, table_pages: int) -> int:
 
     pdf = appendix.settings.get("pdf", {})
     most = max(1, min(MAX_PART_PAGES, int(pdf.get("part_pages", 200))))
-    least = max(1, int(pdf.get("min_part_pages", 40)))
+    least = max(1, int(pdf.get("min_part_pages", 100)))
     return max(1, -(-table_pages // most), min(workers(table_pages, min_per_worker=least), table_pages))
 
 
@@ -89,48 +94,55 @@ def part_count(appendix: Appendix, table_pages: int) -> int:
 MAX_PART_PAGES = 1000
 
 
-def print_parts(appendix: Appendix, table: Any, summary_pages: int, folder: Path) -> list[bytes]:
-    """Print every part (up to one LibreOffice per core); the PDFs in order. A part that printed a different
-    number of pages than laid out (it should not happen) renumbers the parts and prints those again."""
+def print_parts(appendix: Appendix, table: Any, summary_pages: int, folder: Path) -> Any:
+    """Print every part (up to one LibreOffice per core) and join them, each as soon as it and the parts
+    before it are printed; the joined PdfWriter. A part that printed a different number of pages than laid
+    out (it should not happen) renumbers the parts, prints those again and joins them all again."""
     parts = plan_parts(appendix, len(table.page_starts), summary_pages)
-    pdfs = _convert(appendix, table, parts, folder, range(len(parts)))
-    printed = [_page_count(pdf) for pdf in pdfs]
+    writer, printed = None, []
+    for pdf in _convert(appendix, table, parts, folder, range(len(parts))):
+        before = len(writer.pages) if writer is not None else 0
+        writer = _join(writer, pdf)
+        printed.append(len(writer.pages) - before)
     if len(parts) > 1 and printed != [_expected(p, summary_pages) for p in parts]:
         again = plan_parts(appendix, len(table.page_starts), summary_pages, printed)
         redo = [i for i, (old, new) in enumerate(zip(parts, again)) if old != new]
-        for i, pdf in zip(redo, _convert(appendix, table, again, folder, redo)):
-            pdfs[i] = pdf
-    return pdfs
+        for _ in _convert(appendix, table, again, folder, redo):
+            pass
+        writer = None
+        for i in range(len(parts)):
+            writer = _join(writer, _part_pdf(folder, i))
+    return writer
 
 
 def _expected(part: Any, summary_pages: int) -> int:
     return (summary_pages if part.summary else 0) + part.pages[1] - part.pages[0]
 
 
-def _page_count(pdf: bytes) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def _convert(appendix: Appendix, table: Any, parts: list[Any], folder: Path, which: Any) -> list[bytes]:
-    """Write and convert ``parts[i]`` for each i in ``which``, on threads (each drives one LibreOffice)."""
+def _convert(appendix: Appendix, table: Any, parts: list[Any], folder: Path, which: Any) -> Iterator[Path]:
+    """Write and convert ``parts[i]`` for each i in ``which`` on threads (each drives one LibreOffice);
+    yields the PDFs in order while the next ones print."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .parallel import workers
 
     chosen = list(which)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers(len(chosen), min_per_worker=1), len(chosen)))) as pool:
-        futures = [pool.submit(_convert_one, appendix, table, parts[i], i, folder) for i in chosen]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()  # parts not started yet; running ones finish (each has its time limit)
-            raise
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers(len(chosen), min_per_worker=1), len(chosen))))
+    futures = [pool.submit(_convert_one, appendix, table, parts[i], i, folder) for i in chosen]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()  # parts not started yet; running ones finish (each has its time limit)
+        pool.shutdown(wait=True)
 
 
-def _convert_one(appendix: Appendix, table: Any, part: Any, index: int, folder: Path) -> bytes:
+def _part_pdf(folder: Path, index: int) -> Path:
+    return folder / f"pdf-{index:04d}" / f"part-{index:04d}.pdf"
+
+
+def _convert_one(appendix: Appendix, table: Any, part: Any, index: int, folder: Path) -> Path:
     from . import appendix_xlsx
 
     book = folder / f"part-{index:04d}.xlsx"
@@ -138,12 +150,10 @@ def _convert_one(appendix: Appendix, table: Any, part: Any, index: int, folder: 
     appendix_xlsx.write_workbook(appendix, book, appendix_xlsx.LIBREOFFICE, table=table,
                                  part=None if single else part)
     first, end = appendix_xlsx._part_rows(table, part)
-    out = libreoffice.convert(book, PDF_FILTER, folder / f"pdf-{index:04d}",
+    out = libreoffice.convert(book, PDF_FILTER, _part_pdf(folder, index).parent,
                               timeout=conversion_timeout(appendix, end - first))
-    data = out.read_bytes()
-    out.unlink()
     book.unlink()
-    return data
+    return out
 
 
 def _table_pages(table: Any, summary_pages: int) -> dict[str, int]:
@@ -156,15 +166,20 @@ def _table_pages(table: Any, summary_pages: int) -> dict[str, int]:
 
 # ---- joining the parts ---------------------------------------------------------------------------------
 
-def join(pdfs: list[bytes]) -> Any:
-    """One PdfWriter holding every part's pages in order, with the parts' structure trees (tagged PDF)
-    joined into one: each part's elements go under the first part's root and its parent-tree keys move
-    past the keys already used."""
+def _join(writer: Any, pdf: Path) -> Any:
+    """``writer`` with the pages of ``pdf`` added (a new writer when None), the parts' structure trees
+    (tagged PDF) joined into one: each part's elements go under the first part's root and its parent-tree
+    keys move past the keys already used."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdfs[0])))
-    for data in pdfs[1:]:
-        _append(writer, PdfReader(io.BytesIO(data)))
+    reader = PdfReader(pdf)
+    if writer is None:
+        writer = PdfWriter(clone_from=reader)
+    else:
+        _append(writer, reader)
+    # everything the part gave is copied: let its reader go (pypdf keeps every source reader alive, which
+    # held ~2.5 GB at national size)
+    writer._id_translated.pop(id(reader), None)
     return writer
 
 
@@ -211,16 +226,18 @@ def _parent_tree(tree: Any) -> Any:
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
     if "/ParentTree" not in tree:
-        tree[NameObject("/ParentTree")] = writer_dict = DictionaryObject()
-        writer_dict[NameObject("/Nums")] = ArrayObject()
+        tree[NameObject("/ParentTree")] = DictionaryObject({NameObject("/Nums"): ArrayObject()})
     node = tree["/ParentTree"].get_object()
     if "/Nums" not in node:
         flat = ArrayObject()
-        stack = [node]
-        while stack:
-            n = stack.pop(0).get_object()
+
+        def leaves(n: Any) -> None:  # in key order: kids are sorted, each holds a range of keys
+            n = n.get_object()
             flat.extend(n.get("/Nums", []))
-            stack.extend(n.get("/Kids", []))
+            for kid in n.get("/Kids", []):
+                leaves(kid)
+
+        leaves(node)
         node.clear()
         node[NameObject("/Nums")] = flat
     return node["/Nums"]
