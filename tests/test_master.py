@@ -68,3 +68,34 @@ def test_master_without_cycles_says_so(plan_paths: PlanPaths) -> None:
     with Register.open(plan_paths) as reg, pytest.raises(UsageProblem):
         write_master(reg)
     assert not plan_paths.master.exists()
+
+
+def test_the_returns_readers_limits_do_not_apply_to_the_tools_own_workbook(plan: PlanPaths,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national master has more rows than a lead's return may (20,000): its read-back check must not use
+    the returns limits. Shown here by shrinking the limit below this small plan's table."""
+    from hwbs_xl.returns import limits
+
+    monkeypatch.setattr(limits, "MAX_ROWS", 10)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
+    with Register.open(plan) as reg:
+        path = write_master(reg)
+    assert openpyxl.load_workbook(path)["Appendix A"].max_row > 10
+
+
+def test_the_read_back_check_finds_a_formula(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    from hwbs_xl.appendix_xlsx import _holds_formula
+
+    plain, formula = tmp_path / "plain.xlsx", tmp_path / "formula.xlsx"
+    for path, write in ((plain, lambda ws: ws.write_string(0, 0, "=SUM(A2:A3) <f> typed")),
+                        (formula, lambda ws: ws.write_formula(5000, 3, "=SUM(A2:A3)"))):
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet()
+        for r in range(1, 6000):  # enough XML that the formula is not in the first block read
+            ws.write_string(r if r < 5000 else r + 1, 0, f"row {r} " + "text " * 40)
+        write(ws)
+        wb.close()
+    assert not _holds_formula(plain)
+    assert _holds_formula(formula)

@@ -357,31 +357,71 @@ def write(appendix: Appendix, path: Path) -> Path:
     return safeio.atomic_write(Path(path), produce)
 
 
+def _holds_formula(path: Path) -> bool:
+    """Whether any worksheet of the workbook at ``path`` has a formula element (``<f>`` or ``<f ...>``)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                tail = b""
+                with z.open(info) as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        chunk = tail + block
+                        if b"<f>" in chunk or b"<f " in chunk:
+                            return True
+                        tail = chunk[-3:]
+    return False
+
+
+def _sheet_text(path: Path, name: str) -> list[list[Any]] | None:
+    """The sheet's cells as rows from A1 (calamine's values: text as str, empty as ""), or None if absent."""
+    import python_calamine as pc
+
+    wb = pc.CalamineWorkbook.from_path(str(path))
+    try:
+        if name not in wb.sheet_names:
+            return None
+        ws = wb.get_sheet_by_name(name)
+        rows = ws.to_python(skip_empty_area=False)
+        return [list(r) for r in rows]
+    finally:
+        wb.close()
+
+
 def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | None:
     """What is wrong with the workbook at ``path`` (None when nothing): it must open, hold no formula, and its
-    table must hold every laid-out row exactly, with an action's continuation rows joining back to its text."""
-    from .returns.reader import a1, read_file
+    table must hold every laid-out row exactly, with an action's continuation rows joining back to its text.
 
-    read = read_file(path)
-    if read.book is None:
-        return read.findings[0].message if read.findings else "it cannot be opened"
+    It is read with python-calamine directly, not through the returns reader: that reader's limits are for
+    a lead's return (20,000 rows, 20 MB), and a national appendix is rightly bigger than a return."""
+    from .returns.reader import a1
+
     name = str(appendix.settings.get("text", {}).get("table_sheet", "Appendix A"))[:31]
-    sheet = read.book.sheet(name)
-    if sheet is None:
+    try:
+        if _holds_formula(path):
+            return "a cell holds a formula"
+        grid = _sheet_text(path, name)
+    except Exception as exc:  # noqa: BLE001 - whatever the reader says, the file is not as written
+        return f"it cannot be read back ({type(exc).__name__}: {exc})"
+    if grid is None:
         return f"the sheet '{name}' is missing"
-    if any(s.formulas for s in read.book.sheets):
-        return "a cell holds a formula"
     first = TITLE_ROWS + 2  # 1-based: the title rows, the header row, then the table
     for n, pr in enumerate(table.rows):
+        row = grid[first + n - 1] if first + n - 1 < len(grid) else []
         for i, text in enumerate(pr.cells):
-            got = sheet.value(first + n, i + 1)
+            got = row[i] if i < len(row) else ""
             if ("" if got is None else str(got)) != xlsxout.cell_text(text):
                 return f"cell {a1(first + n, i + 1)} (action {pr.row.action.id}) does not hold what was written"
-    if sheet.last_row > first + len(table.rows) - 1:
-        return f"the table has rows after its last action (row {sheet.last_row})"
+    last = max((r for r, cells in enumerate(grid, 1) if any(c not in ("", None) for c in cells)), default=0)
+    if last > first + len(table.rows) - 1:
+        return f"the table has rows after its last action (row {last})"
     marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
+    printed: dict[int, list[PrintRow]] = {}
+    for pr in table.rows:
+        printed.setdefault(id(pr.row), []).append(pr)
     for row in appendix.rows:  # the long-text split lost nothing: an action's rows join back to its text
-        prints = [pr for pr in table.rows if pr.row is row]
+        prints = printed.get(id(row), [])
         for i, (col, whole) in enumerate(zip(appendix.columns, cell_values(appendix, row))):
             joined = " ".join(pr.cells[i].removeprefix(marker) if pr.continued and col.field == "activity"
                               else pr.cells[i] for pr in prints)
