@@ -244,8 +244,9 @@ def _parent_tree(tree: Any) -> Any:
 
 
 def conversion_timeout(appendix: Appendix, rows: int) -> float:
-    """Seconds LibreOffice may take to print ``rows`` table rows: HWBS_LO_TIMEOUT when set, else the
-    template's base plus an allowance per row (a fixed 180 s stopped every region-size appendix)."""
+    """Seconds one LibreOffice may take to print ``rows`` table rows (one part of the PDF): HWBS_LO_TIMEOUT
+    when set, else the template's base plus an allowance per row (a fixed 180 s stopped every region-size
+    appendix when it was printed in one go)."""
     explicit = os.environ.get("HWBS_LO_TIMEOUT", "").strip()
     if explicit:
         try:
