@@ -78,3 +78,12 @@ def test_write_all_stops_at_a_file_that_is_open_elsewhere_leaving_it_as_it_was(t
         safeio.atomic_write_all([(tmp_path / "b.xlsx", b"new b")])
     assert (tmp_path / "b.xlsx").read_bytes() == b"old b"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(safeio.TEMP_PREFIX)]
+
+
+def test_many_files_are_put_on_disk_with_one_file_system_sync(tmp_path: Path) -> None:
+    files = [(tmp_path / f"w{n:02d}.xlsx", f"workbook {n}".encode()) for n in range(safeio.SYNCFS_FROM + 4)]
+    written = safeio.atomic_write_all(files)
+    assert written == [p for p, _ in files]
+    assert [p.read_bytes() for p in written] == [d for _, d in files]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p, _ in files)
+    assert safeio._syncfs({tmp_path}) is sys.platform.startswith("linux")  # Linux has syncfs; others fsync each

@@ -60,10 +60,11 @@ class StagedFiles:
     """Files written beside their targets and renamed into place together, when the ``with`` block ends
     without an error; on an error every temporary file is removed and no target has changed.
 
-    Each file's bytes are synced before any rename; each folder is synced (and tidied of what a killed run
-    left) once, after its renames, not once per file: listing and syncing a folder of 6,000 lead workbooks
-    after each one made writing them quadratic. A caller that records the files in the register does so
-    after the block, so the register never names a file that is not on disk.
+    Every file's bytes are on disk before any rename: synced one by one, or, for many files, with one
+    ``syncfs`` of their file system (6,000 fsyncs cost 3-7 s at national size). Each folder is synced (and
+    tidied of what a killed run left) once, after its renames, not once per file: listing and syncing a
+    folder of 6,000 lead workbooks after each one made writing them quadratic. A caller that records the
+    files in the register does so after the block, so the register never names a file that is not on disk.
     """
 
     def __init__(self) -> None:
@@ -74,7 +75,7 @@ class StagedFiles:
         return self
 
     def add(self, path: Path, produce: Callable[[Path], None] | bytes) -> Path:
-        """Write ``produce`` (bytes, or a function given the temporary path) beside ``path`` and sync it."""
+        """Write ``produce`` (bytes, or a function given the temporary path) beside ``path``."""
         self._staged.append((_stage(Path(path), produce), Path(path)))
         return Path(path)
 
@@ -82,15 +83,17 @@ class StagedFiles:
         if kind is not None:
             self._discard()
             return
+        where = self._staged[0][1] if self._staged else Path(".")
         try:
-            while self._staged:
-                tmp, target = self._staged[0]
-                os.replace(tmp, target)
-                self._staged.pop(0)
-                self.paths.append(target)
+            _sync([tmp for tmp, _ in self._staged])
+            for tmp, where in self._staged:
+                os.replace(tmp, where)
+                self.paths.append(where)
         except OSError as exc:
+            del self._staged[:len(self.paths)]
             self._discard()
-            raise _storage_error(exc, target) from exc
+            raise _storage_error(exc, where) from exc
+        self._staged.clear()
         for folder in dict.fromkeys(p.parent for p in self.paths):
             _settle(folder)
 
@@ -100,6 +103,40 @@ class StagedFiles:
         self._staged.clear()
 
 
+SYNCFS_FROM = 16  # files: from this many, one syncfs of their file system beats one fsync each
+
+
+def _sync(files: list[Path]) -> None:
+    """Put the written bytes of ``files`` on disk before they are renamed into place."""
+    if len(files) >= SYNCFS_FROM and _syncfs({f.parent for f in files}):
+        return
+    for f in files:
+        with open(f, "rb+") as fh:
+            os.fsync(fh.fileno())
+
+
+def _syncfs(folders: set[Path]) -> bool:
+    """Flush the file systems holding ``folders`` (Linux ``syncfs``): False where there is no such call."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return False
+    devices: dict[int, Path] = {}
+    for folder in folders:
+        devices.setdefault(os.stat(folder).st_dev, folder)
+    for folder in devices.values():
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if call(fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err))
+        finally:
+            os.close(fd)
+    return True
+
+
 def _settle(folder: Path) -> None:
     """Make the folder's renames durable and remove what a killed run left beside them."""
     _fsync_dir(folder)
@@ -107,7 +144,8 @@ def _settle(folder: Path) -> None:
 
 
 def _stage(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
-    """Write a synced temporary file beside ``path``; returns it. Nothing is left behind on an error."""
+    """Write a temporary file beside ``path`` (synced later, see StagedFiles); returns it. Nothing is left
+    behind on an error."""
     try:  # a read-only or full disk fails here first: say so, as for the write itself
         path.parent.mkdir(parents=True, exist_ok=True)
         check_writable(path)
@@ -121,13 +159,9 @@ def _stage(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
         if isinstance(produce, (bytes, bytearray)):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(produce)
-                fh.flush()
-                os.fsync(fh.fileno())
         else:
             os.close(fd)
             produce(tmp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _storage_error(exc, path) from exc
