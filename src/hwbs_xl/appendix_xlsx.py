@@ -710,8 +710,8 @@ class _Sheet:
 
     def line(self, text: str, fmt: Any, *, height: float | None = None, what: str = "the summary") -> None:
         xlsxout.write_text(self.ws, self.r, 0, text, fmt, what=what)
-        if height:
-            xlsxout.check(self.ws.set_row(self.r, height), what)
+        if height or self.manual:  # paginated: no row is left for the program to size
+            xlsxout.check(self.ws.set_row(self.r, height or DEFAULT_ROW_PT), what)
         self._advance(height or DEFAULT_ROW_PT)
 
     def gap(self, height: float = 8.0) -> None:
@@ -728,7 +728,10 @@ def write_summary(wb: Any, appendix: Appendix, styles: _Styles, part: PrintPart 
     print_setup(ws, appendix, scale if styles.metrics.paginate else None, part)
     for i, w in enumerate(SUMMARY_WIDTHS):
         xlsxout.check(ws.set_column(i, i, w), "a column width")
-    sheet = _Sheet(ws, styles, page_body_points(appendix, scale) - 2 * DEFAULT_ROW_PT)
+    # A sheet the program paginates keeps a margin of two rows for its own sizing; a paginated one has every
+    # row's height set and the margins' page (Calc's header and footer take less room than the margins give)
+    margin = 0.0 if styles.metrics.paginate else 2 * DEFAULT_ROW_PT
+    sheet = _Sheet(ws, styles, page_body_points(appendix, scale) - margin)
     sheet.line(appendix.appendix_title, styles.title, height=22)
     sheet.line(appendix.plan_title, styles.subtitle, height=18)
     sheet.line(appendix.text("heading", "summary"), styles.subtitle, height=18)
