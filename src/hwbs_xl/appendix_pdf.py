@@ -116,7 +116,7 @@ def print_parts(appendix: Appendix, table: Any, summary_pages: int, folder: Path
 
 
 def _expected(part: Any, summary_pages: int) -> int:
-    return (summary_pages if part.summary else 0) + part.pages[1] - part.pages[0]
+    return int((summary_pages if part.summary else 0) + part.pages[1] - part.pages[0])
 
 
 def _convert(appendix: Appendix, table: Any, parts: list[Any], folder: Path, which: Any) -> Iterator[Path]:

@@ -408,9 +408,9 @@ def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | N
         return f"the sheet '{name}' is missing"
     first = TITLE_ROWS + 2  # 1-based: the title rows, the header row, then the table
     for n, pr in enumerate(table.rows):
-        row = grid[first + n - 1] if first + n - 1 < len(grid) else []
+        read_back = grid[first + n - 1] if first + n - 1 < len(grid) else []
         for i, text in enumerate(pr.cells):
-            got = row[i] if i < len(row) else ""
+            got = read_back[i] if i < len(read_back) else ""
             if ("" if got is None else str(got)) != xlsxout.cell_text(text):
                 return f"cell {a1(first + n, i + 1)} (action {pr.row.action.id}) does not hold what was written"
     last = max((r for r, cells in enumerate(grid, 1) if any(c not in ("", None) for c in cells)), default=0)
