@@ -99,3 +99,44 @@ def test_the_read_back_check_finds_a_formula(tmp_path: Path) -> None:
         wb.close()
     assert not _holds_formula(plain)
     assert _holds_formula(formula)
+
+
+def test_the_appendix_workbook_is_the_master_copied_when_nothing_changed(plan: PlanPaths,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a merge the appendix for the open cycle is master.xlsx itself: copied, not built again; built
+    afresh when the register changed, when master.xlsx was edited, or for another cycle."""
+    from hwbs_xl import appendix_xlsx
+    from hwbs_xl.appendix import build_appendix
+
+    built: list[Path] = []
+    real_write = appendix_xlsx.write
+    monkeypatch.setattr(appendix_xlsx, "write", lambda model, path: built.append(Path(path)) or real_write(model, path))
+    with Register.open(plan) as reg:
+        write_master(reg)
+    built.clear()
+    first = build_appendix(plan, formats=("xlsx",))
+    assert built == [] and first.xlsx.read_bytes() == plan.master.read_bytes()  # copied
+
+    with Register.open(plan) as reg:  # fresh builds give the same bytes the copy had
+        fresh = appendix_xlsx.write(appendix_build(reg), plan.root / "fresh.xlsx")
+    assert fresh.read_bytes() == first.xlsx.read_bytes()
+
+    with Register.open(plan) as reg, reg.batch("merge", command="test merge") as b:
+        b.put("updates", update_row(Update("KA2-02", APR24, "delayed", status_raw="Delayed",
+                                           progress="Returned late.", source=Provenance(file="return.xlsx"))))
+    built.clear()
+    changed = build_appendix(plan, formats=("xlsx",))
+    assert built == [changed.xlsx] and changed.xlsx.read_bytes() != plan.master.read_bytes()
+
+    with Register.open(plan) as reg:
+        write_master(reg)
+    plan.master.write_bytes(plan.master.read_bytes() + b"\0")  # master.xlsx touched by someone
+    built.clear()
+    build_appendix(plan, formats=("xlsx",))
+    assert built == [changed.xlsx]
+
+
+def appendix_build(reg: Register):  # type: ignore[no-untyped-def]
+    from hwbs_xl.appendix import build
+
+    return build(reg)

@@ -398,7 +398,7 @@ def build_appendix(paths: PlanPaths, *, cycle: str | None = None, formats: tuple
     Files go to ``out`` (default ``<plan>/appendix/``) named ``appendix-<cycle slug>.xlsx/.pdf``. When
     LibreOffice is missing the xlsx is still written and the result's notes say what to install.
     """
-    from . import appendix_pdf, appendix_xlsx
+    from . import appendix_pdf, appendix_xlsx, master
     from .errors import RendererMissing
     from .safeio import plan_lock
 
@@ -412,7 +412,9 @@ def build_appendix(paths: PlanPaths, *, cycle: str | None = None, formats: tuple
     with plan_lock(paths.lock, "write the appendix"):
         if "xlsx" in wanted:
             started = time.perf_counter()
-            result.files.append(appendix_xlsx.write(appendix, folder / f"{stem}.xlsx"))
+            target = folder / f"{stem}.xlsx"
+            result.files.append(master.copy_if_same(paths.private, paths.master, appendix, target)
+                                or appendix_xlsx.write(appendix, target))
             result.seconds["xlsx"] = round(time.perf_counter() - started, 3)
         if "pdf" in wanted:
             started = time.perf_counter()

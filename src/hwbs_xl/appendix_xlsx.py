@@ -11,6 +11,7 @@ Every string goes through xlsxout.write_text (text stays text; return codes chec
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -355,6 +356,21 @@ def write(appendix: Appendix, path: Path) -> Path:
                                 code="output-check-failed")
 
     return safeio.atomic_write(Path(path), produce)
+
+
+def made_from(appendix: Appendix, metrics: Metrics = EXCEL) -> str:
+    """SHA-256 of everything the workbook for ``appendix`` is made from: the whole appendix model (its
+    texts, settings, batch and date: the model never reads the clock), the metrics and hwbs-xl's version.
+    Equal digests mean byte-identical workbooks. (The model is serialised with pickle: a faithful copy of
+    every value, 0.4 s at national size against 1.4 s for repr. Were it ever to serialise one model two
+    ways, the digests would differ and the workbook would simply be built again.)"""
+    import pickle
+
+    from . import __version__
+
+    digest = hashlib.sha256(f"{__version__}\n{metrics!r}\n".encode())
+    digest.update(pickle.dumps(appendix, protocol=5))
+    return digest.hexdigest()
 
 
 def _holds_formula(path: Path) -> bool:

@@ -7,9 +7,12 @@ as ``hwbs-xl appendix`` writes, made without LibreOffice, in well under a second
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
-from . import appendix, appendix_xlsx
+from . import appendix, appendix_xlsx, safeio
+from .appendix import Appendix
 from .register import Register
 
 
@@ -20,4 +23,32 @@ def write_master(reg: Register) -> Path:
     UsageProblem when the register has no cycle yet.
     """
     model = appendix.build(reg)
-    return appendix_xlsx.write(model, reg.paths.master)
+    path = appendix_xlsx.write(model, reg.paths.master)
+    _remember(reg.paths.private / "master.json", appendix_xlsx.made_from(model), path.read_bytes())
+    return path
+
+
+def copy_if_same(plan_private: Path, master: Path, model: Appendix, target: Path) -> Path | None:
+    """Put master.xlsx's bytes at ``target`` when master.xlsx is exactly the workbook ``model`` makes.
+
+    After a merge the appendix the coordinator prints is usually the master itself (the open cycle, the
+    same register batch): copying it saves building the same workbook twice (20 s at national size).
+    "Exactly" is checked twice: the digest of everything the workbook is made from must equal the one
+    recorded when master.xlsx was written, and master.xlsx's bytes must still hash as they did then (a
+    master opened and saved in Excel is not copied). Returns ``target``, or None to build it afresh.
+    """
+    try:
+        recorded = json.loads((plan_private / "master.json").read_text(encoding="utf-8"))
+        if recorded.get("made_from") != appendix_xlsx.made_from(model):
+            return None
+        data = master.read_bytes()
+    except (OSError, ValueError, AttributeError):
+        return None
+    if hashlib.sha256(data).hexdigest() != recorded.get("sha256"):
+        return None
+    return safeio.atomic_write(target, data)
+
+
+def _remember(record: Path, made_from: str, data: bytes) -> None:
+    text = json.dumps({"made_from": made_from, "sha256": hashlib.sha256(data).hexdigest()}, indent=2)
+    safeio.write_text(record, text + "\n")
