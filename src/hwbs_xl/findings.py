@@ -42,6 +42,21 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
+def report_json(data: dict[str, Any]) -> str:
+    """A report as JSON people can read and diff: one top-level key per line, and each item of a list on a
+    line of its own. (``json.dumps(indent=2)`` gives the same data but uses Python's slow pure-Python
+    encoder: 4 s for a national merge report; this takes the C encoder for every piece.)"""
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    def field(value: Any) -> str:
+        if isinstance(value, list) and value:
+            return "[\n    " + ",\n    ".join(dump(item) for item in value) + "\n  ]"
+        return dump(value)
+
+    return "{\n" + ",\n".join(f"  {dump(key)}: {field(value)}" for key, value in data.items()) + "\n}"
+
+
 def register_codes(codes: dict[str, tuple[str, str]]) -> None:
     """Stage modules call this at import time with their own codes (kept in this one catalogue)."""
     for code, value in codes.items():

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import HwbsError, StorageFailed, UsageProblem
-from ..findings import INFO, Finding, Report
+from ..findings import INFO, Finding, Report, report_json
 from ..model import Action
 from ..paths import PlanPaths
 from ..register import Register, now_iso
@@ -150,7 +150,7 @@ class MergeResult:
                      "findings": [f.to_dict() for f in [*o.check.findings, *o.findings]]} for o in self.files]}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+        return report_json(self.to_dict())
 
 
 def describe(content: dict[str, Any]) -> str:

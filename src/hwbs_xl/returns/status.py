@@ -7,7 +7,6 @@ date). It doubles as the chase list, written as CSV and xlsx to ``<plan>/reports
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from .. import templates, xlsxout
 from ..drafts import build_eml, fill, render_template
 from ..errors import UsageProblem
+from ..findings import report_json
 from ..manifest import from_record
 from ..model import Cycle
 from ..paths import PlanPaths, slug
@@ -96,7 +96,7 @@ class ReturnRegister:
                 "files": [str(p) for p in self.files], "drafts": [str(p) for p in self.drafts]}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+        return report_json(self.to_dict())
 
 
 def status(paths: PlanPaths, *, drafts: bool = False, today: date | None = None, write: bool = True) -> ReturnRegister:

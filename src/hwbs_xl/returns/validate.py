@@ -14,7 +14,6 @@ written to ``<plan>/reports/<cycle>/`` unless ``write_reports=False``.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .. import templates
-from ..findings import ERROR, INFO, WARNING, Finding, Report
+from ..findings import ERROR, INFO, WARNING, Finding, Report, report_json
 from ..manifest import MAGIC, MANIFEST_SHEET, Manifest, from_cells, from_record, plan_id, verify
 from ..model import Action, Cycle, Month, StatusVocabulary
 from ..paths import PlanPaths, slug
@@ -173,7 +172,7 @@ class ValidationResult:
                 "files": [c.to_dict() for c in self.checks], "notes": [str(p) for p in self.notes]}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+        return report_json(self.to_dict())
 
 
 # ---- inputs ---------------------------------------------------------------------------------------------
