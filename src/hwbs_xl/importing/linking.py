@@ -48,6 +48,16 @@ class _Doc:
     acronyms: set[str]  # subject words printed in capitals ("HIA", "MECC")
 
 
+def _matcher(a: str, b: str) -> float | SequenceMatcher[str]:
+    """The folded texts' comparison, or its result when no comparison is needed (blank 0.0, equal 1.0)."""
+    fa, fb = fold(a), fold(b)
+    if not fa or not fb:
+        return 0.0
+    if fa == fb:
+        return 1.0
+    return SequenceMatcher(None, fa, fb, autojunk=False)
+
+
 class Similarity:
     def __init__(self, generic_words: Iterable[str], corpus: Iterable[str], chars_baseline: float = 0.4) -> None:
         self.generic = {w.lower() for w in generic_words}
@@ -108,12 +118,9 @@ class Similarity:
 
     def chars(self, a: str, b: str) -> float:
         """How alike the two texts are, character by character (1.0 = the same wording)."""
-        fa, fb = fold(a), fold(b)
-        if not fa or not fb:
-            return 0.0
-        if fa == fb:
-            return 1.0
-        m = SequenceMatcher(None, fa, fb, autojunk=False)
+        m = _matcher(a, b)
+        if isinstance(m, float):
+            return m
         # the cheap upper bounds first: most pairs are plainly different wordings
         if m.real_quick_ratio() < self.baseline or m.quick_ratio() < self.baseline:
             return m.quick_ratio()
@@ -122,12 +129,9 @@ class Similarity:
     def chars_bound(self, a: str, b: str, at_least: float) -> float:
         """An upper bound of ``chars(a, b)``, exact enough to tell whether it can reach ``at_least``
         (difflib's length and letter-count bounds only: no matching)."""
-        fa, fb = fold(a), fold(b)
-        if not fa or not fb:
-            return 0.0
-        if fa == fb:
-            return 1.0
-        m = SequenceMatcher(None, fa, fb, autojunk=False)
+        m = _matcher(a, b)
+        if isinstance(m, float):
+            return m
         bound = m.real_quick_ratio()
         return bound if bound < at_least else m.quick_ratio()
 
