@@ -134,17 +134,7 @@ def test_continuation_rows_are_marked(built: Any) -> None:
 
 def test_bookmarks_per_key_area(built: Any) -> None:
     _, result, model = built
-    reader = PdfReader(result.pdf)
-    marks: dict[str, int] = {}
-
-    def walk(items: list[Any]) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item)
-            else:
-                marks[item.title] = reader.get_destination_page_number(item)
-
-    walk(reader.outline)
+    marks = _outline(result.pdf)
     assert marks["Summary"] == 0
     pages = _pages(result.pdf)
     for ka in model.key_areas:
