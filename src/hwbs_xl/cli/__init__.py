@@ -84,10 +84,12 @@ def main(ctx: click.Context, plan: str, debug: bool) -> None:
     ctx.obj = Context(paths=PlanPaths.resolve(plan), debug=debug)
 
 
+class _UsageError(click.UsageError):
+    exit_code = EXIT_USAGE
+
+
 def usage_error(message: str) -> click.UsageError:
-    err = click.UsageError(message)
-    err.exit_code = EXIT_USAGE
-    return err
+    return _UsageError(message)
 
 
 # Each stage's commands live in their own module and attach themselves to `main`.
