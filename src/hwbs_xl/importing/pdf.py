@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import re
 import statistics
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -157,15 +155,15 @@ def _pdfplumber() -> Any:
 
 
 def _read_pages(path: Path, ranges: list[tuple[int, int]]) -> list[PageResult]:
-    """Read the page ranges, in a process pool when there are several; results in page order."""
-    if len(ranges) > 1:
-        try:  # each worker opens the file itself: parsed pages cannot cross processes
-            with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
-                parts = list(pool.map(_read_range, [str(path)] * len(ranges), *zip(*ranges)))
-            return [page for part in parts for page in part]
-        except (OSError, BrokenProcessPool):  # no process pool on this machine (sandbox): read them here
-            pass
-    return _read_range(str(path), ranges[0][0], ranges[-1][1])
+    """Read the page ranges, one worker process per range when there are several (parallel.py's pool, with
+    its in-process fallback); results in page order. Each worker opens the file itself: parsed pages
+    cannot cross processes."""
+    parts = parallel.map_shared(_read_part, (str(path),), ranges, min_per_worker=1)
+    return [page for part in parts for page in part]
+
+
+def _read_part(path: str, pages: tuple[int, int]) -> list[PageResult]:
+    return _read_range(path, *pages)
 
 
 def _read_range(path: str, start: int, stop: int) -> list[PageResult]:
