@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
-_ANY_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_XML_INVALID_CHARS = "\ud800-\udfff\ufffe\uffff"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+_XML_INVALID = re.compile(f"[{_XML_INVALID_CHARS}]")
+_ANY_UNSTORABLE = re.compile(f"[{_CONTROL_CHARS}{_XML_INVALID_CHARS}]")  # either kind, in one scan
 EXCEL_CELL_LIMIT = 32_767
 
 
