@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import InvalidData
+from .safeio import O_BINARY, fsync
 from .paths import PlanPaths
 from .text import normalise
 
@@ -86,13 +87,13 @@ def load_key(paths: PlanPaths) -> bytes:
     key = secrets.token_bytes(KEY_BYTES)
     # O_EXCL: two commands creating the key at once must not end with two different keys.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_BINARY, 0o600)
     except FileExistsError:
         return path.read_bytes()
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
         fh.flush()
-        os.fsync(fh.fileno())
+        fsync(fh.fileno())
     return key
 
 

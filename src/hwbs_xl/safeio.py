@@ -3,14 +3,21 @@
 Every output hwbs-xl writes goes through ``atomic_write``: the bytes go to a temporary file in the same
 folder, are flushed to disk, and only then renamed over the target (rename is atomic on one file system).
 ``plan_lock`` keeps two coordinators from writing the same plan folder's outputs at once.
+
+Portable to Windows and macOS: the lock is ``msvcrt.locking`` on Windows and ``fcntl.flock`` elsewhere
+(behind ``_try_lock``); macOS gets ``F_FULLFSYNC`` (its plain fsync stops at the drive's cache); Linux's
+``syncfs`` is only a shortcut where it exists; folders are synced where the platform can open one. Files
+are created with the user's umask, as any program would, so a colleague can open what was written on a
+shared drive (``tempfile`` alone would leave them readable by the owner only).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
+import functools
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +26,8 @@ from typing import Callable, Iterable, Iterator
 from .errors import OutputLocked, RegisterBusy, StorageFailed
 
 TEMP_PREFIX = ".hwbs-tmp-"
+# Binary mode for os.open: Windows' C runtime opens in text mode (translating line ends) unless told.
+O_BINARY: int = getattr(os, "O_BINARY", 0)
 
 
 def office_lock_file(path: Path) -> Path:
@@ -112,11 +121,27 @@ def _sync(files: list[Path]) -> None:
         return
     for f in files:
         with open(f, "rb+") as fh:
-            os.fsync(fh.fileno())
+            fsync(fh.fileno())
+
+
+def fsync(fd: int) -> None:
+    """Put a file's bytes on the disk itself. On macOS fsync only reaches the drive's cache; F_FULLFSYNC
+    goes through it (and falls back to fsync where the file system does not support it)."""
+    if sys.platform == "darwin":
+        import fcntl
+
+        try:
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+            return
+        except OSError:
+            pass
+    os.fsync(fd)
 
 
 def _syncfs(folders: set[Path]) -> bool:
     """Flush the file systems holding ``folders`` (Linux ``syncfs``): False where there is no such call."""
+    if sys.platform != "linux":
+        return False
     import ctypes
 
     try:
@@ -156,6 +181,7 @@ def _stage(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
         raise _storage_error(exc, path) from exc
     tmp = Path(tmp_name)
     try:
+        os.chmod(tmp, default_file_mode())  # mkstemp makes it owner-only; an output is a normal file
         if isinstance(produce, (bytes, bytearray)):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(produce)
@@ -169,6 +195,15 @@ def _stage(path: Path, produce: Callable[[Path], None] | bytes) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+@functools.cache
+def default_file_mode() -> int:
+    """The mode a new file gets from this user's umask (0o644 for the usual 022). Read once: os.umask can
+    only be read by setting it, so it is put straight back."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -198,18 +233,39 @@ def _stale(name: str) -> bool:
     pid, sep, _ = name[len(TEMP_PREFIX):].partition("-")
     if not sep or not pid.isdigit():
         return True  # not named after a process: left by an older hwbs-xl
-    if int(pid) == os.getpid():
-        return False
+    return int(pid) != os.getpid() and not process_alive(int(pid))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (on this machine). On Windows os.kill(pid, 0) would send that
+    process a Ctrl+C, so it is asked through OpenProcess instead."""
+    if sys.platform == "win32":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return bool(kernel32.GetLastError() == 5)  # ERROR_ACCESS_DENIED: it exists, another user's
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
+        return False
     except OSError:
-        return False  # alive (another user's process)
-    return False
+        return True  # alive (another user's process)
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable. Windows cannot open a folder as a file (NTFS journals the
+    rename itself), so there is nothing to do there."""
+    if sys.platform == "win32":
+        return
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -235,23 +291,54 @@ def plan_lock(lock_path: Path, what: str, timeout: float | None = None) -> Itera
     wait = float(os.environ.get("HWBS_LOCK_TIMEOUT", "5")) if timeout is None else timeout
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(lock_path, "a+")
+        fh = open(lock_path, "a+b")
     except OSError as exc:  # a read-only plan folder (or a full disk): nothing has been done yet
         raise _storage_error(exc, lock_path.parent) from exc
     deadline = time.monotonic() + wait
     try:
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise RegisterBusy(
-                        f"Another coordinator is running a command on this plan (waited {wait:g}s to {what}).",
-                        hint="Wait for it to finish, then run this command again. Nothing was changed.") from None
-                time.sleep(0.05)
-        yield
+        while not _try_lock(fh.fileno()):
+            if time.monotonic() >= deadline:
+                raise RegisterBusy(
+                    f"Another coordinator is running a command on this plan (waited {wait:g}s to {what}).",
+                    hint="Wait for it to finish, then run this command again. Nothing was changed.")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            _unlock(fh.fileno())
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock on an open lock file without waiting: False when another process holds it.
+    Both locks belong to the process and go with it, so a killed command never leaves the plan locked."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position: always byte 0
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)

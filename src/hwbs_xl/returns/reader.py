@@ -30,6 +30,7 @@ from typing import Any, Iterator
 
 from ..findings import WARNING, Finding
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
+from ..safeio import O_BINARY
 from . import limits
 from .sniff import malformed_part, sniff
 
@@ -154,7 +155,8 @@ def file_bytes(path: Path, *, name: str | None = None) -> bytes | ReadResult:
     path = Path(path)
     shown = name or path.name
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK (POSIX only; Windows has no named pipes in folders) keeps a FIFO from blocking the open.
+        fd = os.open(path, os.O_RDONLY | O_BINARY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         return _refused(shown, path, "", 0, "file-unreadable",
                         f"{shown} could not be opened ({exc.strerror or exc}). Check that the file exists and that "
