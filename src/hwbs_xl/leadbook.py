@@ -38,7 +38,7 @@ from .findings import WARNING, Report, register_codes
 from .manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, from_cells, load_key, plan_id,
                        sign, to_cells, to_record)
 from .model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
-from .paths import PlanPaths, slug
+from .paths import PlanPaths, distinct_file_names, slug
 from .register import Register
 from .safeio import StagedFiles, check_writable, plan_lock
 from .text import normalise
@@ -544,21 +544,14 @@ def _by_lead(actions: Sequence[Action], report: Report) -> dict[str, list[Action
     return groups
 
 
-def _file_names(leads: Sequence[str], layout: dict[str, Any], cycle: str) -> dict[str, str]:
-    """A distinct file-name-safe name per lead (two leads that slug alike get -2, -3...)."""
+def _file_names(leads: Sequence[str], layout: dict[str, Any], cycle: str, folder: Path) -> dict[str, str]:
+    """A distinct name per lead, valid on every desktop (two leads that slug alike get -2, -3...)."""
     pattern = layout.get("file_name", "{cycle} - {lead}.xlsx")
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for lead in sorted(leads, key=str.casefold):
+    wanted = {}
+    for lead in leads:
         base = fill(pattern, {"cycle": slug(cycle), "lead": slug(lead)})
-        stem, suffix = base.rsplit(".", 1) if "." in base else (base, "xlsx")
-        name, n = f"{stem}.{suffix}", 1
-        while name.casefold() in taken:
-            n += 1
-            name = f"{stem}-{n}.{suffix}"
-        taken.add(name.casefold())
-        names[lead] = name
-    return names
+        wanted[lead] = base if "." in base else f"{base}.xlsx"
+    return distinct_file_names(wanted, folder)
 
 
 def _record_path(paths: PlanPaths, path: Path) -> str:
@@ -581,7 +574,7 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
         groups = _by_lead(reg.actions(include_retired=False), report)
         chosen = _choose_leads(groups, lead)
         out_dir = Path(out) if out is not None else paths.issued(cyc.label)
-        names = _file_names(list(groups), ctx.layout, cyc.label)
+        names = _file_names(list(groups), ctx.layout, cyc.label, out_dir)
         contacts = {k: str(v) for k, v in templates.load_toml("contacts.toml", paths.root).get("leads", {}).items()}
         issued: list[IssuedWorkbook] = []
         records: list[dict[str, Any]] = []

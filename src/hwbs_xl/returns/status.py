@@ -18,7 +18,7 @@ from ..errors import UsageProblem
 from ..findings import report_json
 from ..manifest import from_record
 from ..model import Cycle
-from ..paths import PlanPaths, slug
+from ..paths import PlanPaths, distinct_file_names, slug
 from ..register import Register
 from ..safeio import atomic_write
 from .validate import reports_dir
@@ -241,6 +241,7 @@ def write_reminders(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, A
     coordinator = templates.plan_settings(paths.root).get("coordinator", {})
     values = _title_values(reg)
     out = []
+    names = distinct_file_names({r.lead: f"{slug(r.lead)}.eml" for r in reg.outstanding}, folder)
     for r in reg.outstanding:
         workbook = paths.root / r.file
         due_phrase = ("was due on " if r.overdue else "is due on ") + str(values["due"])
@@ -249,7 +250,7 @@ def write_reminders(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, A
             "coordinator_name": coordinator.get("name", ""), "coordinator_email": coordinator.get("email", "")},
             paths.root)
         eml = build_eml(r.lead, r.email, subject, body, workbook if workbook.is_file() else None)
-        out.append(atomic_write(folder / f"{slug(r.lead)}.eml", eml))
+        out.append(atomic_write(folder / names[r.lead], eml))
     return out
 
 

@@ -24,7 +24,7 @@ from .. import templates
 from ..findings import ERROR, INFO, WARNING, Finding, Report, report_json
 from ..manifest import MAGIC, MANIFEST_SHEET, Manifest, from_cells, from_record, plan_id, verify
 from ..model import Action, Cycle, Month, StatusVocabulary
-from ..paths import PlanPaths, slug
+from ..paths import PlanPaths, distinct_file_names, folder_name, slug
 from ..register import Register
 from ..text import normalise
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
@@ -795,7 +795,7 @@ def _quote(text: str, limit: int = 80) -> str:
 # ---- reports --------------------------------------------------------------------------------------------
 
 def reports_dir(paths: PlanPaths, cycle: str | None) -> Path:
-    return paths.reports / slug(cycle or "no-cycle")
+    return paths.reports / folder_name(cycle or "no-cycle")
 
 
 def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind: str = "validation",
@@ -806,12 +806,14 @@ def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind
 
     folder = reports_dir(paths, result.cycle)
 
+    to_fix = [check for check in result.checks if check.problems]
+    names = distinct_file_names({str(i): f"please-fix - {slug(check.lead or Path(check.name).stem)}.txt"
+                                 for i, check in enumerate(to_fix)}, folder)
+
     def notes() -> Iterable[tuple[Path, bytes]]:  # one at a time; the folder synced once, not once per note
-        for check in result.checks:
-            if check.problems:
-                subject, body = please_fix_text(paths, check)
-                who = check.lead or Path(check.name).stem
-                yield folder / f"please-fix - {slug(who)}.txt", f"Subject: {subject}\n\n{body}".encode("utf-8")
+        for i, check in enumerate(to_fix):
+            subject, body = please_fix_text(paths, check)
+            yield folder / names[str(i)], f"Subject: {subject}\n\n{body}".encode("utf-8")
 
     result.notes = atomic_write_all(notes())
     result.report_file = atomic_write(folder / f"{kind}-report.json", (payload or result.to_json)().encode("utf-8"))
