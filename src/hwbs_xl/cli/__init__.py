@@ -82,6 +82,22 @@ def main(ctx: click.Context, plan: str, debug: bool) -> None:
     Exit codes: 0 ok, 1 invalid data, 2 usage, 3 could not finish (busy, locked, disk), 4 internal error.
     """
     ctx.obj = Context(paths=PlanPaths.resolve(plan), debug=debug)
+    if ctx.invoked_subcommand not in READS_ONLY:
+        warn_if_shared(ctx.obj)
+
+
+# Commands that never write the plan folder (the cycle and lead groups decide for their own subcommands).
+READS_ONLY = frozenset({"codes", "flags", "log", "export", "cycle", "lead", None})
+
+
+def warn_if_shared(obj: Context) -> None:
+    """A writing command on a plan folder in OneDrive, Dropbox or on a network share: say it is not safe
+    (on stderr, so --json output stays clean) and carry on."""
+    from ..placement import placement
+
+    where = placement(obj.paths.root)
+    if where is not None:
+        click.secho(f"Warning: {where.warning(obj.paths.root)}", fg="yellow", err=True)
 
 
 class _UsageError(click.UsageError):

@@ -8,7 +8,7 @@ from typing import overload
 
 import click
 
-from . import Context, main, usage_error
+from . import Context, main, usage_error, warn_if_shared
 
 
 # A required option (click already refused a missing one, exit 2) gives a date; an optional one may give None.
@@ -28,8 +28,11 @@ def _date(value: str | None, option: str) -> date | None:
 # ---- cycle -----------------------------------------------------------------------------------------------
 
 @main.group()
-def cycle() -> None:
+@click.pass_context
+def cycle(ctx: click.Context) -> None:
     """Start the next reporting cycle, or list the cycles."""
+    if ctx.invoked_subcommand != "list":
+        warn_if_shared(ctx.obj)
 
 
 @cycle.command("open")
@@ -149,8 +152,11 @@ def action_reassign(ctx: Context, action_id: str, leads: tuple[str, ...]) -> Non
 # ---- lead ------------------------------------------------------------------------------------------------
 
 @main.group()
-def lead() -> None:
+@click.pass_context
+def lead(ctx: click.Context) -> None:
     """List the leads, or rename one on every action (e.g. after a restructure)."""
+    if ctx.invoked_subcommand != "list":
+        warn_if_shared(ctx.obj)
 
 
 @lead.command("list")
