@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from .errors import RendererMissing, StorageFailed
 
-INSTALL_HINT = ("Install LibreOffice: on Debian/Ubuntu `sudo apt-get install libreoffice-calc-nogui` "
-                "(or install LibreOffice from libreoffice.org and put `soffice` on the PATH).")
+INSTALL_HINT = ("Install LibreOffice: on Debian/Ubuntu `sudo apt-get install libreoffice-calc-nogui`; on Windows "
+                "or macOS from libreoffice.org (it is found where its installer puts it; elsewhere set HWBS_SOFFICE "
+                "to the soffice program).")
 
 
 def find_soffice() -> str | None:
+    """LibreOffice's ``soffice``: HWBS_SOFFICE if set, else on the PATH, else where its installers put it
+    on Linux, Windows (Program Files, 64- and 32-bit) and macOS (/Applications, system or the user's)."""
     explicit = os.environ.get("HWBS_SOFFICE")
     if explicit:
         return explicit if Path(explicit).exists() else None
@@ -26,11 +30,26 @@ def find_soffice() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    for candidate in ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
-                      "/Applications/LibreOffice.app/Contents/MacOS/soffice"):
-        if Path(candidate).exists():
-            return candidate
-    return None
+    return next((str(c) for c in install_locations() if c.is_file()), None)
+
+
+def install_locations() -> list[Path]:
+    """Where LibreOffice's own installers put soffice on each desktop, most usual first."""
+    if sys.platform == "win32":
+        roots = [os.environ.get(v) for v in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)", "LOCALAPPDATA")]
+        bases = [Path(r) for r in dict.fromkeys(roots) if r] or [Path("C:/Program Files")]
+        return [b / name / "program" / "soffice.exe" for b in bases for name in ("LibreOffice", "LibreOffice 7")]
+    if sys.platform == "darwin":
+        apps = [Path("/Applications"), Path.home() / "Applications"]
+        return [a / "LibreOffice.app" / "Contents" / "MacOS" / "soffice" for a in apps]
+    return [Path("/usr/lib/libreoffice/program/soffice"), Path("/opt/libreoffice/program/soffice"),
+            Path("/usr/local/lib/libreoffice/program/soffice"), Path("/snap/bin/libreoffice")]
+
+
+def profile_argument(profile: str | os.PathLike[str]) -> str:
+    """The option giving LibreOffice its own throw-away user profile, as a file URL on every platform
+    ("file:///C:/..." on Windows, where "file://" + a path would not be a URL)."""
+    return f"-env:UserInstallation={Path(profile).resolve().as_uri()}"
 
 
 def convert(source: Path, target_format: str, out_dir: Path, *, timeout: float = 180.0) -> Path:
@@ -44,7 +63,7 @@ def convert(source: Path, target_format: str, out_dir: Path, *, timeout: float =
     out_dir.mkdir(parents=True, exist_ok=True)
     ext = target_format.split(":", 1)[0]
     with tempfile.TemporaryDirectory(prefix="hwbs-lo-") as profile:
-        cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--nolockcheck",
+        cmd = [soffice, profile_argument(profile), "--headless", "--norestore", "--nolockcheck",
                "--convert-to", target_format, "--outdir", str(out_dir), str(source)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
