@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,13 @@ from hwbs_xl.register import Register
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 FOREIGN = DATA / "foreign"
+
+
+def hwbs_command() -> list[str]:
+    """How a user starts hwbs-xl: the console script installed in the environment running the tests
+    (never whatever ``hwbs-xl`` happens to be on PATH), or ``python -m hwbs_xl`` where none is installed."""
+    script = Path(sysconfig.get_path("scripts")) / ("hwbs-xl.exe" if sys.platform == "win32" else "hwbs-xl")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "hwbs_xl"]
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from typing import Any, Callable
 
 import pytest
 
+from conftest import hwbs_command
+
 import figures
 from badfiles import Package, data_tables, fingerprint, sha, shas, temps
 from hwbs_xl.errors import OutputLocked
@@ -1196,6 +1198,6 @@ def test_safe_xml_is_checked_before_any_file_is_read(tmp_path: Path) -> None:
 
     env = Env(tmp_path)
     path = env.filled()
-    proc = subprocess.run(["hwbs-xl", "--plan", str(env.paths.root), "validate", str(path)], capture_output=True,
+    proc = subprocess.run([*hwbs_command(), "--plan", str(env.paths.root), "validate", str(path)], capture_output=True,
                           text=True, timeout=120, env={**os.environ, "OPENPYXL_DEFUSEDXML": "False"})
     assert proc.returncode != 0 and "defusedxml" in proc.stderr and "Checked" not in proc.stdout, proc.stderr

@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from conftest import hwbs_command
+
 import figures
 from badfiles import content, fingerprint, sha, shas, temps
 from hwbs_xl.errors import HwbsError, OutputLocked, RegisterBusy, StorageFailed
@@ -608,7 +610,7 @@ def scenario_read_only_plan_folder(tmp: Path, scene: Scene | None = None) -> int
     with read_only(paths.root):
         for args in READ_ONLY_COMMANDS:
             args = [a.format(returns=scene.returns[0]) for a in args]
-            proc = subprocess.run(["hwbs-xl", "--plan", str(paths.root), *args], capture_output=True, text=True,
+            proc = subprocess.run([*hwbs_command(), "--plan", str(paths.root), *args], capture_output=True, text=True,
                                   timeout=120)
             assert proc.returncode == 3, (args, proc.returncode, proc.stdout, proc.stderr)
             assert "Traceback" not in proc.stderr and "internal-error" not in proc.stderr, proc.stderr
@@ -654,7 +656,7 @@ def scenario_second_merge_told_busy(tmp: Path, scene: Scene | None = None) -> No
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert first.stdout is not None and first.stdout.readline().strip() == "locked"
-        second = subprocess.run(["hwbs-xl", "--plan", str(paths.root), "merge", *map(str, scene.returns[2:])],
+        second = subprocess.run([*hwbs_command(), "--plan", str(paths.root), "merge", *map(str, scene.returns[2:])],
                                 capture_output=True, text=True, timeout=120,
                                 env={**os.environ, "HWBS_LOCK_TIMEOUT": "0.3"})
         assert second.returncode == 3 and "register-busy" in second.stderr and "Traceback" not in second.stderr
@@ -679,7 +681,7 @@ def test_merges_started_together_all_complete_and_lose_nothing(scene: Scene, tmp
     file is recorded, every update typed is in the register (or flagged as a conflict), none is lost."""
     paths = scene.copy("race", tmp_path)
     env = {**os.environ, "HWBS_LOCK_TIMEOUT": "120"}
-    procs = [subprocess.Popen(["hwbs-xl", "--plan", str(paths.root), "merge", str(f)], stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([*hwbs_command(), "--plan", str(paths.root), "merge", str(f)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env) for f in scene.returns]
     outcomes = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], outcomes

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import hwbs_command
+
 from hwbs_xl.errors import OutputLocked, RegisterBusy
 from hwbs_xl.model import Month
 from hwbs_xl.register import Register, update_row
@@ -296,7 +298,7 @@ def test_a_merge_killed_part_way_leaves_the_register_intact(plan, tmp_path, afte
 
 def test_cli_exit_codes(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = fill(plan, DPH, tmp_path / "bad.xlsx", {("KA1-02", "new_status"): "Finished"})
-    cmd = ["hwbs-xl", "--plan", str(plan.root)]
+    cmd = [*hwbs_command(), "--plan", str(plan.root)]
     validate = subprocess.run([*cmd, "validate", str(bad)], capture_output=True, text=True)
     assert validate.returncode == 1 and "status-not-in-list" in validate.stdout
     dry = subprocess.run([*cmd, "merge", "--dry-run", str(bad)], capture_output=True, text=True)

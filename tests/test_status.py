@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+from conftest import hwbs_command
 from openpyxl import load_workbook
 
 from hwbs_xl.errors import UsageProblem
@@ -93,5 +95,5 @@ def test_no_open_cycle_is_a_usage_problem(tmp_path) -> None:  # type: ignore[no-
 
 
 def test_cli_status(plan) -> None:  # type: ignore[no-untyped-def]
-    proc = subprocess.run(["hwbs-xl", "--plan", str(plan.root), "status", "--drafts"], capture_output=True, text=True)
+    proc = subprocess.run([*hwbs_command(), "--plan", str(plan.root), "status", "--drafts"], capture_output=True, text=True)
     assert proc.returncode == 0 and "3 issued" in proc.stdout and "reminder draft" in proc.stdout
