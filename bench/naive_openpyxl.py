@@ -1,6 +1,6 @@
 """The naive reference: what a competent person would script with openpyxl alone, one file after another.
 
-- ``write_lead_workbooks``: the same job as ``hwbs_xl.leadbook.generate``: per lead, an instructions sheet,
+- ``write_lead_workbooks``: the same job as ``hwbs_xl.issue.workbook.generate``: per lead, an instructions sheet,
   an update sheet (locked history, RAG fill, unlocked shaded new-cycle cells, status drop-down, date
   validation, frozen header, print setup, protection) and a very hidden signed manifest sheet.
 - ``read_returns``: open each returned workbook with ``openpyxl.load_workbook`` and read every cell.

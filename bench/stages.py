@@ -368,7 +368,7 @@ def step_pdf_import(w: Work) -> dict[str, Any]:
     """The whole import of the sample PDF (reader + the shared pipeline) into a fresh plan."""
     import_files = stage("importing.pipeline", "import_files")
     stage("importing.pdf", "read_pdf")
-    from hwbs_xl.planfolder import init_plan
+    from hwbs_xl.plan.folder import init_plan
 
     sample, what = _pdf_sample(w)
     target = PlanPaths(w.out("import-plan"))

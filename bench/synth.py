@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hwbs_xl.model import Action, Cycle, Month, Provenance, Update, cycle_seq
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.planfolder import init_plan
+from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register, action_row, cycle_row, now_iso, update_row
 
 SEED = 2024

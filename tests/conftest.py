@@ -12,7 +12,7 @@ import pytest
 
 from hwbs_xl.libreoffice import find_soffice
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.planfolder import init_plan
+from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
 
 TESTS = Path(__file__).resolve().parent

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl import appendix as ap
+from hwbs_xl.appendix import model as ap
 from hwbs_xl.model import Action, Cycle, Month, Provenance, Update
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register, action_row, cycle_row, update_row

@@ -12,11 +12,11 @@ import pytest
 from test_appendix_pdf import _column_text
 
 from conftest import libreoffice_required
-from hwbs_xl import appendix as ap
+from hwbs_xl.appendix import model as ap
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.sample import BARNET_2023, BARNET_2024
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.text import squash
 
 

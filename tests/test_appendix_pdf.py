@@ -14,11 +14,11 @@ from pypdf import PdfReader
 from test_appendix import make_register
 
 from conftest import copy_plan, libreoffice_required
-from hwbs_xl import appendix as ap
-from hwbs_xl import appendix_pdf
+from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import pdf as appendix_pdf
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.planfolder import init_plan
+from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
 from hwbs_xl.text import squash
 
@@ -263,7 +263,7 @@ def test_a_part_printing_other_pages_than_laid_out_is_renumbered(built: Any, tmp
     """The page numbers are printed before the parts are joined, from the layout's page count; when a part
     prints another count (here: the summary said one page too many) the parts are printed again with the
     numbers the printed pages give, so "Page N of M" still counts the pages there are."""
-    from hwbs_xl import appendix_xlsx
+    from hwbs_xl.appendix import xlsx as appendix_xlsx
 
     _, whole, model = built
     table = appendix_xlsx.layout(model, appendix_xlsx.LIBREOFFICE)

@@ -13,10 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hwbs_xl import appendix as ap
-from hwbs_xl import appendix_xlsx as ax
+from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import xlsx as ax
 from hwbs_xl import templates
-from hwbs_xl.master import write_master
+from hwbs_xl.appendix.master import write_master
 from hwbs_xl.model import Action, Cycle, Month, Provenance, Update
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register, action_row, cycle_row, update_row
@@ -54,7 +54,7 @@ def build_big_plan(paths: PlanPaths) -> None:
 
 @pytest.fixture(scope="module")
 def big_plan(tmp_path_factory: pytest.TempPathFactory) -> PlanPaths:
-    from hwbs_xl.planfolder import init_plan
+    from hwbs_xl.plan.folder import init_plan
 
     paths = PlanPaths(tmp_path_factory.mktemp("scale") / "plan")
     reg, _ = init_plan(paths, "A national plan")
@@ -126,7 +126,7 @@ def test_a_plan_template_without_the_limit_lists_every_action(big_plan: PlanPath
 
 
 def test_pdf_timeout_grows_with_the_table(big_plan: PlanPaths, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hwbs_xl import appendix_pdf
+    from hwbs_xl.appendix import pdf as appendix_pdf
     from hwbs_xl.errors import UsageProblem
 
     monkeypatch.delenv("HWBS_LO_TIMEOUT", raising=False)

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from test_appendix import APR24, FORMULA_TEXT, UNICODE_TEXT, make_register
 
-from hwbs_xl import appendix as ap
-from hwbs_xl import appendix_xlsx as ax
+from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import xlsx as ax
 from hwbs_xl import templates
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register

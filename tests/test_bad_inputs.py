@@ -38,9 +38,9 @@ from hwbs_xl.errors import OutputLocked
 from hwbs_xl.findings import ERROR, INFO, Finding
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.returns import limits
+from hwbs_xl.sheets import limits
 from hwbs_xl.returns.merge import MergeResult, merge
-from hwbs_xl.returns.reader import read_file
+from hwbs_xl.sheets.reader import read_file
 from hwbs_xl.safeio import office_lock_file
 from hwbs_xl.text import normalise, squash, visible_controls
 from test_returns_support import CHILDREN, CYCLE, DPH, HISTORY, HOUSING, Cells, issued_files, plan_copy, read_manifest
@@ -299,7 +299,7 @@ def _billion_laughs(env: Env) -> list[Path]:
     return [env.save(pkg, "laughs.xlsx")]
 
 
-MEMORY_PROBE = ("import resource, sys\nfrom pathlib import Path\nfrom hwbs_xl.returns.reader import read_file\n"
+MEMORY_PROBE = ("import resource, sys\nfrom pathlib import Path\nfrom hwbs_xl.sheets.reader import read_file\n"
                 "r = read_file(Path(sys.argv[1]))\n"
                 "print(','.join(f.code for f in r.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
 
@@ -764,7 +764,7 @@ def _pdf_case(row: int) -> Callable[[Path], None]:
         from hwbs_xl.importing.pipeline import import_files
 
         if row == 39:
-            seeded = _import(tmp, [Path(__file__).resolve().parents[1] / "src/hwbs_xl/sample/barnet-2023-04.md"])
+            seeded = _import(tmp, [Path(__file__).resolve().parents[1] / "src/hwbs_xl/demo/sample/barnet-2023-04.md"])
             before = sha(SCANNED)
             message = _refused(seeded, SCANNED, "pdf-no-text-layer")  # register unchanged, exit 1, no traceback
             assert "OCR or manual entry" in message and sha(SCANNED) == before
@@ -826,7 +826,7 @@ def _wps(env: Env) -> list[Path]:
 # ---- cases the table lacks -------------------------------------------------------------------------------
 
 def _retired(env: Env) -> list[Path]:
-    from hwbs_xl.cycle import retire_action
+    from hwbs_xl.plan.cycle import retire_action
 
     path = env.filled()
     retire_action(env.paths, "KA2-02", command="pytest retire")  # the coordinator retires it after issue
@@ -872,7 +872,7 @@ def _other_plan(env: Env) -> list[Path]:
 
 
 def _old_cycle(env: Env) -> list[Path]:
-    from hwbs_xl.cycle import open_cycle
+    from hwbs_xl.plan.cycle import open_cycle
 
     path = env.filled()
     open_cycle(env.paths, "April 2025", date(2025, 4, 18), command="pytest")
@@ -880,7 +880,7 @@ def _old_cycle(env: Env) -> list[Path]:
 
 
 def _lead_renamed(env: Env) -> list[Path]:
-    from hwbs_xl.cycle import rename_lead
+    from hwbs_xl.plan.cycle import rename_lead
 
     path = env.filled()
     rename_lead(env.paths, DPH, "Director of Public Health and Prevention", command="pytest")
@@ -1152,7 +1152,7 @@ def test_each_input_limit_gives_its_own_finding_before_heavy_work(limit: str, tm
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Each limit, exceeded by one file built here, gives its finding naming the limit; those guarding the
     reader stop the file before its values are read (the values reader is never called for it)."""
-    import hwbs_xl.returns.reader as reader
+    import hwbs_xl.sheets.reader as reader
     from hwbs_xl.returns.validate import validate
 
     env = Env(tmp_path)

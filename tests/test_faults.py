@@ -44,8 +44,8 @@ from hwbs_xl.errors import HwbsError, OutputLocked, RegisterBusy, StorageFailed
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
-from hwbs_xl.returns.reader import read_file
-from hwbs_xl.sample import BARNET_2024
+from hwbs_xl.sheets.reader import read_file
+from hwbs_xl.demo.sample import BARNET_2024
 from test_import_rules import EASTFORD_TSV, NORTHSHIRE_MD
 from test_merge import dph_return, fill
 from test_returns_support import CHILDREN, CYCLE, DPH, HOUSING, issued_files, plan_copy
@@ -161,7 +161,7 @@ from pathlib import Path
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.importing.pipeline import import_files
-import hwbs_xl.master, hwbs_xl.appendix_xlsx, hwbs_xl.returns.validate, xlsxwriter, python_calamine  # noqa
+import hwbs_xl.appendix.master, hwbs_xl.appendix.xlsx, hwbs_xl.returns.validate, xlsxwriter, python_calamine  # noqa
 what, plan, *files = sys.argv[1:]
 print("ready", flush=True)   # the clock starts here, at the work (not at Python's start-up)
 if what == "merge":
@@ -366,7 +366,7 @@ def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path,
     completes."""
     from datetime import datetime, timezone
 
-    from hwbs_xl.leadbook import generate
+    from hwbs_xl.issue.workbook import generate
 
     now = datetime(2024, 10, 1, 9, 0, tzinfo=timezone.utc)
     reference = scene.copy("gen-reference", tmp_path)
@@ -734,7 +734,7 @@ def scenario_merge_killed_inside_the_batch(tmp: Path, scene: Scene | None = None
 def writer_dropping(what: str) -> Iterator[None]:
     """Make the workbook writer silently skip every cell whose description contains ``what`` (a bug that
     drops a row), for the check after writing to catch."""
-    import hwbs_xl.xlsxout as xlsxout
+    import hwbs_xl.sheets.writing as xlsxout
 
     real = xlsxout.write_text
 
@@ -752,7 +752,7 @@ def scenario_written_workbook_fails_its_check(tmp: Path, scene: Scene | None = N
     """Row 38: the master appendix loses an action's row in the writer: the merge is saved, the old
     master.xlsx stays, the result says which check failed; the next run rebuilds it. The same for the lead
     workbooks: generate writes nothing and says which cell failed."""
-    from hwbs_xl.leadbook import generate
+    from hwbs_xl.issue.workbook import generate
 
     scene = scene or Scene.build(tmp / "scene")
     paths = scene.copy("verify", tmp)

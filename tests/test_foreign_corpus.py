@@ -18,8 +18,8 @@ import pytest
 
 from hwbs_xl.findings import INFO
 from hwbs_xl.model import Month
-from hwbs_xl.returns.reader import ReadResult, read_file
-from hwbs_xl.returns.values import month_of
+from hwbs_xl.sheets.reader import ReadResult, read_file
+from hwbs_xl.sheets.values import month_of
 from hwbs_xl.text import normalise
 
 FOREIGN = Path(__file__).resolve().parent / "data" / "foreign"

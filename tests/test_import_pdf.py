@@ -19,7 +19,7 @@ from hwbs_xl.importing.pdf import join_lines, page_ranges, read_pdf
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.sample import BARNET_2023, BARNET_2024
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.text import squash
 
 PDFS = Path(__file__).resolve().parent / "data" / "pdf"

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl import appendix as ap
-from hwbs_xl.cycle import open_cycle
+from hwbs_xl.appendix import model as ap
+from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.importing.pdf import read_pdf
 from hwbs_xl.importing.pipeline import import_files
-from hwbs_xl.leadbook import generate
+from hwbs_xl.issue.workbook import generate
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.returns.demofill import fill_for_demo
+from hwbs_xl.demo.fill import fill_for_demo
 from hwbs_xl.returns.merge import merge
-from hwbs_xl.sample import BARNET_FILES
+from hwbs_xl.demo.sample import BARNET_FILES
 from hwbs_xl.text import squash
 
 from conftest import libreoffice_required

@@ -155,7 +155,7 @@ def test_a_plans_older_report_columns_still_show_the_cell(tmp_path: Path) -> Non
     import openpyxl
 
     paths = PlanPaths(tmp_path / "plan")
-    from hwbs_xl.planfolder import init_plan
+    from hwbs_xl.plan.folder import init_plan
 
     init_plan(paths, "Eastford")[0].close()
     own = paths.templates / "import.toml"
@@ -192,7 +192,7 @@ def test_paged_source_rows_from_a_reader_are_stitched_at_the_page_start(tmp_path
     ]
     table = SourceTable(path=path, sha256=sha256_of(path), form="pdf", rows=rows, pages=2)
     paths = PlanPaths(tmp_path / "plan")
-    from hwbs_xl.planfolder import init_plan
+    from hwbs_xl.plan.folder import init_plan
 
     init_plan(paths, "Westmoor")[0].close()
     result = import_tables(paths, [table], cycle=None, command="t")
@@ -262,7 +262,7 @@ def test_an_import_that_fails_part_way_changes_nothing(tmp_path: Path) -> None:
     """The report is written inside the batch: when it cannot be written, the whole import is rolled back."""
     src = _write(tmp_path, "northshire.md", NORTHSHIRE_MD)
     paths = PlanPaths(tmp_path / "plan")
-    from hwbs_xl.planfolder import init_plan
+    from hwbs_xl.plan.folder import init_plan
 
     init_plan(paths, "Northshire")[0].close()
     paths.reports.rmdir()

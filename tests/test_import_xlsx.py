@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from hwbs_xl import appendix as ap
+from hwbs_xl.appendix import model as ap
 from hwbs_xl.errors import InvalidData
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.importing.readers import read_source
@@ -21,7 +21,7 @@ from hwbs_xl.libreoffice import convert
 from hwbs_xl.model import Month
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 from hwbs_xl.text import squash
 
 from conftest import DATA, FOREIGN, libreoffice_required

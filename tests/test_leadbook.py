@@ -18,8 +18,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hwbs_xl import leadbook, manifest as mf
-from hwbs_xl.cycle import open_cycle
+from hwbs_xl import manifest as mf
+from hwbs_xl.issue import workbook as leadbook
+from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.errors import NotFound, UsageProblem
 from hwbs_xl.model import Action, Cycle, Month, Update
 from hwbs_xl.paths import PlanPaths
@@ -365,7 +366,7 @@ def test_contacts_address_the_drafts(plan_paths: PlanPaths) -> None:
 
 
 def test_build_eml_without_attachment_or_address() -> None:
-    from hwbs_xl.drafts import build_eml
+    from hwbs_xl.issue.drafts import build_eml
 
     raw = build_eml("Lead", "", "Reminder:  due soon", "Hello £\nline", None)
     msg = email.message_from_bytes(raw, policy=email.policy.default)

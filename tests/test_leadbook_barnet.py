@@ -8,10 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hwbs_xl import leadbook, manifest as mf
-from hwbs_xl.cycle import open_cycle
+from hwbs_xl import manifest as mf
+from hwbs_xl.issue import workbook as leadbook
+from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.planfolder import init_plan
+from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
 from hwbs_xl.templates import vocabulary
 from test_leadbook import check_against_register
@@ -23,7 +24,7 @@ NOW = datetime(2024, 10, 1, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def barnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, leadbook.GenerateResult]:
-    from hwbs_xl.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
+    from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 
     paths = PlanPaths(tmp_path_factory.mktemp("barnet") / "plan")
     reg, _ = init_plan(paths, BARNET_TITLE)

@@ -9,7 +9,7 @@ import pytest
 from test_appendix import APR24, make_register
 
 from hwbs_xl.errors import OutputLocked, UsageProblem
-from hwbs_xl.master import write_master
+from hwbs_xl.appendix.master import write_master
 from hwbs_xl.model import Provenance, Update
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register, update_row
@@ -74,7 +74,7 @@ def test_the_returns_readers_limits_do_not_apply_to_the_tools_own_workbook(plan:
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """A national master has more rows than a lead's return may (20,000): its read-back check must not use
     the returns limits. Shown here by shrinking the limit below this small plan's table."""
-    from hwbs_xl.returns import limits
+    from hwbs_xl.sheets import limits
 
     monkeypatch.setattr(limits, "MAX_ROWS", 10)
     monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
@@ -86,7 +86,7 @@ def test_the_returns_readers_limits_do_not_apply_to_the_tools_own_workbook(plan:
 def test_the_read_back_check_finds_a_formula(tmp_path: Path) -> None:
     import xlsxwriter
 
-    from hwbs_xl.appendix_xlsx import _holds_formula
+    from hwbs_xl.appendix.xlsx import _holds_formula
 
     plain, formula = tmp_path / "plain.xlsx", tmp_path / "formula.xlsx"
     for path, write in ((plain, lambda ws: ws.write_string(0, 0, "=SUM(A2:A3) <f> typed")),
@@ -105,8 +105,8 @@ def test_the_appendix_workbook_is_the_master_copied_when_nothing_changed(plan: P
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """After a merge the appendix for the open cycle is master.xlsx itself: copied, not built again; built
     afresh when the register changed, when master.xlsx was edited, or for another cycle."""
-    from hwbs_xl import appendix_xlsx
-    from hwbs_xl.appendix import build_appendix
+    from hwbs_xl.appendix import xlsx as appendix_xlsx
+    from hwbs_xl.appendix.model import build_appendix
 
     built: list[Path] = []
     real_write = appendix_xlsx.write
@@ -137,6 +137,6 @@ def test_the_appendix_workbook_is_the_master_copied_when_nothing_changed(plan: P
 
 
 def appendix_build(reg: Register):  # type: ignore[no-untyped-def]
-    from hwbs_xl.appendix import build
+    from hwbs_xl.appendix.model import build
 
     return build(reg)

@@ -140,7 +140,7 @@ def test_two_leads_conflicting_returns_give_a_conflict(plan, tmp_path) -> None: 
     text = "\n".join(result.lines())
     assert "CONFLICT" in text and DPH in text and CHILDREN in text
     # the coordinator settles it the usual way: Children's Services' wording and status win
-    from hwbs_xl.review import settle
+    from hwbs_xl.plan.review import settle
 
     settled = settle(plan, [(flags[0].id, "On target to be achieved by target date"), (flags[1].id, flags[1].candidates[1])],
                      command="pytest settle")

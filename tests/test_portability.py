@@ -123,7 +123,7 @@ def test_outputs_follow_the_umask_and_the_key_stays_private(tmp_path: Path, umas
         os.umask(int(sys.argv[2], 8))
         from hwbs_xl.manifest import load_key
         from hwbs_xl.paths import PlanPaths
-        from hwbs_xl.planfolder import init_plan
+        from hwbs_xl.plan.folder import init_plan
         from hwbs_xl.safeio import atomic_write
         paths = PlanPaths(Path(sys.argv[1]))
         init_plan(paths, "Mode test")[0].close()

@@ -16,9 +16,9 @@ import pytest
 
 from hwbs_xl.findings import CODES
 from hwbs_xl.model import Month
-from hwbs_xl.returns import limits
-from hwbs_xl.returns.reader import read_bytes, read_file, require_safe_xml
-from hwbs_xl.returns.values import month_of, serial_date
+from hwbs_xl.sheets import limits
+from hwbs_xl.sheets.reader import read_bytes, read_file, require_safe_xml
+from hwbs_xl.sheets.values import month_of, serial_date
 
 FOREIGN = Path(__file__).resolve().parent / "data" / "foreign"
 BASELINE = FOREIGN / "gen_hwbs_template_xlsxwriter.xlsx"

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl.cycle import open_cycle
-from hwbs_xl.leadbook import generate
+from hwbs_xl.plan.cycle import open_cycle
+from hwbs_xl.issue.workbook import generate
 from hwbs_xl.model import Month
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.planfolder import init_plan
+from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
-from hwbs_xl.returns.demofill import MARK, fill_for_demo
+from hwbs_xl.demo.fill import MARK, fill_for_demo
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.status import status
 from test_returns_support import Cells, fill_openpyxl, read_manifest
@@ -31,7 +31,7 @@ TODAY = date(2024, 10, 25)  # after the due date: outstanding leads are overdue
 
 @pytest.fixture(scope="module")
 def barnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, list[Path]]:
-    from hwbs_xl.sample import BARNET_FILES, BARNET_TITLE
+    from hwbs_xl.demo.sample import BARNET_FILES, BARNET_TITLE
 
     paths = PlanPaths(tmp_path_factory.mktemp("barnet-returns") / "plan")
     reg, _ = init_plan(paths, BARNET_TITLE)

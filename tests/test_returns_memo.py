@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl.cycle import retire_action
+from hwbs_xl.plan.cycle import retire_action
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.returns import memo, validate as validate_mod

@@ -17,7 +17,7 @@ from typing import Any
 from hwbs_xl.manifest import MANIFEST_SHEET, Manifest, from_cells
 from hwbs_xl.model import Action, Cycle, Month, Provenance, Update, cycle_seq
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.planfolder import init_plan
+from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register, action_row, cycle_row, update_row
 
 CYCLE = "October 2024"
@@ -45,8 +45,8 @@ ACTIONS = [
 
 def build_plan(root: Path) -> PlanPaths:
     """A plan folder with history, the October 2024 cycle open and one workbook issued per lead."""
-    from hwbs_xl.cycle import open_cycle
-    from hwbs_xl.leadbook import generate
+    from hwbs_xl.plan.cycle import open_cycle
+    from hwbs_xl.issue.workbook import generate
 
     paths = PlanPaths(root)
     reg, _ = init_plan(paths, "Test Health and Wellbeing Strategy")

@@ -82,7 +82,7 @@ def test_a_workbook_from_another_plan(plan, tmp_path) -> None:  # type: ignore[n
 
 
 def test_a_workbook_for_an_old_cycle(plan) -> None:  # type: ignore[no-untyped-def]
-    from hwbs_xl.cycle import open_cycle
+    from hwbs_xl.plan.cycle import open_cycle
 
     path, _ = dph(plan)
     open_cycle(plan, "April 2025", date(2025, 4, 18), command="test")
@@ -116,7 +116,7 @@ def test_a_garbled_manifest(plan, tmp_path) -> None:  # type: ignore[no-untyped-
 
 
 def test_an_earlier_copy_after_reissue(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from hwbs_xl.leadbook import generate
+    from hwbs_xl.issue.workbook import generate
 
     path, _ = dph(plan)
     old = tmp_path / "old-copy.xlsx"

@@ -86,7 +86,7 @@ def test_reminder_drafts_for_outstanding_leads_only(plan, tmp_path) -> None:  # 
 
 def test_no_open_cycle_is_a_usage_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from hwbs_xl.paths import PlanPaths
-    from hwbs_xl.planfolder import init_plan
+    from hwbs_xl.plan.folder import init_plan
 
     paths = PlanPaths(tmp_path / "empty")
     init_plan(paths, "Empty")[0].close()

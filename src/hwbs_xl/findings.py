@@ -162,7 +162,7 @@ class Report:
 
 
 # The modules that register finding codes. Listed here (not discovered) so that `codes` imports only these.
-CODE_MODULES = ("hwbs_xl.importing.codes", "hwbs_xl.importing.pdf", "hwbs_xl.returns.codes", "hwbs_xl.leadbook")
+CODE_MODULES = ("hwbs_xl.importing.codes", "hwbs_xl.importing.pdf", "hwbs_xl.returns.codes", "hwbs_xl.issue.workbook")
 
 
 def all_codes() -> dict[str, tuple[str, str]]:

@@ -56,7 +56,7 @@ def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep
       - actions that were not in the previous cycle at all (the council dropped them).
     Undo with `hwbs-xl undo BATCH` (the batch number is shown).
     """
-    from ..cycle import open_cycle
+    from ..plan.cycle import open_cycle
 
     result = open_cycle(ctx.paths, label, _date(due, "--due"), report_date=_date(report_date, "--report-date"),
                         keep=list(keep), command=ctx.command_line())
@@ -107,7 +107,7 @@ def action() -> None:
 def action_add(ctx: Context, key_area: str, activity: str, leads: tuple[str, ...], start: str | None,
                finish: str | None) -> None:
     """Add a new action; it gets the next unused ID in its key area (IDs are never reused)."""
-    from ..cycle import add_action
+    from ..plan.cycle import add_action
 
     a = add_action(ctx.paths, key_area=key_area, activity=activity, leads=list(leads), start=start, finish=finish,
                    command=ctx.command_line())
@@ -120,7 +120,7 @@ def action_add(ctx: Context, key_area: str, activity: str, leads: tuple[str, ...
 @click.pass_obj
 def action_retire(ctx: Context, action_id: str) -> None:
     """Take ACTION (e.g. KA1-03) out of the plan: no workbook row from now on; its history stays."""
-    from ..cycle import retire_action
+    from ..plan.cycle import retire_action
 
     a = retire_action(ctx.paths, action_id, command=ctx.command_line())
     click.echo(f"Retired {a.id}: {a.title}")
@@ -131,7 +131,7 @@ def action_retire(ctx: Context, action_id: str) -> None:
 @click.pass_obj
 def action_keep(ctx: Context, action_id: str) -> None:
     """Keep ACTION in the plan although it is Completed or Incorporated (also brings a retired one back)."""
-    from ..cycle import keep_action
+    from ..plan.cycle import keep_action
 
     a = keep_action(ctx.paths, action_id, command=ctx.command_line())
     click.echo(f"Keeping {a.id}: {a.title}")
@@ -143,7 +143,7 @@ def action_keep(ctx: Context, action_id: str) -> None:
 @click.pass_obj
 def action_reassign(ctx: Context, action_id: str, leads: tuple[str, ...]) -> None:
     """Give ACTION new lead(s), replacing its current ones. Quote a lead that has spaces."""
-    from ..cycle import reassign_action
+    from ..plan.cycle import reassign_action
 
     a = reassign_action(ctx.paths, action_id, list(leads), command=ctx.command_line())
     click.echo(f"{a.id} is now led by: {'; '.join(a.leads)}")
@@ -163,7 +163,7 @@ def lead(ctx: click.Context) -> None:
 @click.pass_obj
 def lead_list(ctx: Context) -> None:
     """List every lead of an active action, with how many actions each leads."""
-    from ..cycle import lead_names
+    from ..plan.cycle import lead_names
 
     for name, count in lead_names(ctx.paths):
         click.echo(f"{count:>3}  {name}")
@@ -175,7 +175,7 @@ def lead_list(ctx: Context) -> None:
 @click.pass_obj
 def lead_rename(ctx: Context, old: str, new: str) -> None:
     """Rename lead OLD to NEW on every action that names OLD (exact name; see `hwbs-xl lead list`)."""
-    from ..cycle import rename_lead
+    from ..plan.cycle import rename_lead
 
     changed = rename_lead(ctx.paths, old, new, command=ctx.command_line())
     click.echo(f"Renamed {old!r} to {new!r} on {len(changed)} action(s): {', '.join(changed)}")
@@ -198,7 +198,7 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     recorded in the register, so returns can be checked against what was issued.
     E-mail addresses for the drafts come from templates/contacts.toml (optional).
     """
-    from ..leadbook import generate as run
+    from ..issue.workbook import generate as run
 
     result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
                  command=ctx.command_line())

@@ -50,7 +50,7 @@ def _outcome(failed: bool, failure: str, success: str) -> None:
 @click.pass_obj
 def export(ctx: Context, fmt: str, out: Path | None) -> None:
     """Show the whole register: plan, cycles, actions with every update and where it came from, flags."""
-    from ..export import export_json, export_xlsx
+    from ..plan.export import export_json, export_xlsx
     from ..register import Register
 
     with Register.open(ctx.paths) as reg:
@@ -78,7 +78,7 @@ def export(ctx: Context, fmt: str, out: Path | None) -> None:
 @click.pass_obj
 def flags(ctx: Context, show_all: bool) -> None:
     """List what imports could not decide (open flags), with the answers each one takes."""
-    from ..review import open_flags
+    from ..plan.review import open_flags
 
     rows = open_flags(ctx.paths, include_settled=show_all)
     if not rows:
@@ -106,7 +106,7 @@ def settle(ctx: Context, flag_id: int, value: str, by: str | None) -> None:
     """Settle one flag: a status (label or number), lead names (separated by ;), a month, or for a
     doubtful link an action ID (merge into it) or "new" (keep separate). Recorded as an undoable batch."""
     from ..errors import InvalidData
-    from ..review import settle as do_settle
+    from ..plan.review import settle as do_settle
 
     result = do_settle(ctx.paths, [(flag_id, value)], by=by, command=ctx.command_line())
     for f in result.report:
@@ -125,7 +125,7 @@ def settle(ctx: Context, flag_id: int, value: str, by: str | None) -> None:
 def review(ctx: Context, out: Path | None, apply_: Path | None, by: str | None) -> None:
     """Settle flags in a workbook: --out writes them with a yellow decision column; --apply reads it back."""
     from . import usage_error
-    from ..review import apply_review, write_review
+    from ..plan.review import apply_review, write_review
 
     if (out is None) == (apply_ is None):
         raise usage_error("Give either --out FILE (write the review workbook) or --apply FILE (read it back).")

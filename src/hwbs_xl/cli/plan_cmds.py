@@ -12,7 +12,7 @@ from . import Context, main
 @click.pass_obj
 def init(ctx: Context, title: str | None) -> None:
     """Create a plan folder with an empty register and its own copy of the templates."""
-    from ..planfolder import init_plan
+    from ..plan.folder import init_plan
 
     reg, created = init_plan(ctx.paths, title)
     plan = reg.plan()
@@ -82,10 +82,10 @@ def demo(ctx: click.Context, demo_plan: str | None) -> None:
       5. appendix  Appendix A for October 2024, showing the merged updates and who is awaited
     The plan folder is cleared and rebuilt each time (only if it is a plan folder).
     """
-    from ..demo import DEMO_CYCLE, DEMO_DUE, DEMO_HISTORY_CYCLE, DEMO_RETURNS, issued_workbooks, reset_plan_folder
+    from ..demo.folder import DEMO_CYCLE, DEMO_DUE, DEMO_HISTORY_CYCLE, DEMO_RETURNS, issued_workbooks, reset_plan_folder
     from ..paths import PlanPaths
-    from ..returns.demofill import fill_for_demo
-    from ..sample import BARNET_FILES
+    from ..demo.fill import fill_for_demo
+    from ..demo.sample import BARNET_FILES
     from .appendix_cmds import appendix
     from .cycle_cmds import cycle_open, generate
     from .import_cmds import import_

@@ -219,7 +219,7 @@ def import_files(paths: PlanPaths, files: list[Path], *, cycle: str | None = Non
         return ImportResult(report, None, False, {"files": len(files)}, None)
     folder_was_there = paths.root.exists()
     if not paths.exists():
-        from ..planfolder import init_plan
+        from ..plan.folder import init_plan
 
         title = next((t for t in (_title_of(t) for t in tables) if t), None)
         reg, _ = init_plan(paths, title)

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from ..findings import ERROR, WARNING, Finding, Report
 from ..safeio import atomic_write
-from ..xlsxout import check, new_workbook, row_height, write_text
+from ..sheets.writing import check, new_workbook, row_height, write_text
 from .settings import ImportSettings
 from .source import workbook_where
 

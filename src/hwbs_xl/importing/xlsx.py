@@ -24,8 +24,8 @@ from pathlib import Path
 
 from ..errors import InvalidData
 from ..findings import ERROR
-from ..returns.reader import Value
-from ..returns.values import value_text
+from ..sheets.reader import Value
+from ..sheets.values import value_text
 from .source import SourceRow, SourceTable, workbook_where
 
 __all__ = ["read_xlsx", "cell_text"]
@@ -36,7 +36,7 @@ def read_xlsx(path: Path) -> SourceTable:
 
     Raises InvalidData (with the safe reader's code, e.g. ``file-encrypted``) when the file cannot be read.
     """
-    from ..returns.reader import VISIBLE, a1, read_file
+    from ..sheets.reader import VISIBLE, a1, read_file
 
     path = Path(path)
     result = read_file(path)

@@ -29,7 +29,7 @@ from typing import Any, Iterable
 from ..findings import Finding
 from ..model import Month
 from ..paths import PlanPaths
-from .reader import ReadResult
+from ..sheets.reader import ReadResult
 from .validate import PlanFacts, ReturnCheck, RowUpdate
 
 MEMO_VERSION = 1

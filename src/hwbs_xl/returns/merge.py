@@ -41,7 +41,7 @@ from ..register import Register, now_iso
 from ..safeio import TEMP_PREFIX, atomic_write_all, check_writable, clean_stale_temps, plan_lock
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import memo
-from .reader import file_bytes
+from ..sheets.reader import file_bytes
 from .validate import (PlanFacts, ReturnCheck, RowUpdate, ValidationResult, check_files, expand_inputs,
                        write_validation_reports)
 
@@ -294,7 +294,7 @@ def _checked_bytes(files: Iterable[tuple[Path, ReturnCheck]]) -> Iterator[tuple[
 
 def regenerate_master(paths: PlanPaths) -> Path:
     """Rebuild <plan>/master.xlsx from the register (the committee-appendix stage's writer)."""
-    from ..master import write_master
+    from ..appendix.master import write_master
 
     with Register.open(paths) as reg:
         return write_master(reg)

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import templates, xlsxout
-from ..drafts import build_eml, fill, render_template
+from .. import templates
+from ..sheets import writing as xlsxout
+from ..issue.drafts import build_eml, fill, render_template
 from ..errors import UsageProblem
 from ..findings import report_json
 from ..manifest import from_record

@@ -28,10 +28,10 @@ from ..paths import PlanPaths, distinct_file_names, folder_name, slug
 from ..register import Register
 from ..text import normalise
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
-from . import limits
-from .reader import ReadResult, Sheet, a1, col_letter, file_bytes, read_bytes
-from .sniff import parse_a1
-from .values import cell_text, month_of, month_text, plausible, value_text
+from ..sheets import limits
+from ..sheets.reader import ReadResult, Sheet, a1, col_letter, file_bytes, read_bytes
+from ..sheets.sniff import parse_a1
+from ..sheets.values import cell_text, month_of, month_text, plausible, value_text
 
 LOCKED_MONTHS = ("start", "finish")
 INPUTS = ("new_status", "new_progress", "revised_finish", "comment")
@@ -821,7 +821,7 @@ def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind
 
 def please_fix_text(paths: PlanPaths, check: ReturnCheck) -> tuple[str, str]:
     """(subject, body) of the note asking a lead to fix their return, listing every problem by cell."""
-    from ..drafts import render_template
+    from ..issue.drafts import render_template
 
     settings = templates.plan_settings(paths.root).get("coordinator", {})
     lines = []

@@ -40,7 +40,7 @@ from typing import Sequence
 from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
-SAMPLE = HERE.parents[2] / "src" / "hwbs_xl" / "sample"
+SAMPLE = HERE.parents[2] / "src" / "hwbs_xl" / "demo" / "sample"
 TITLE = "Barnet Health and Wellbeing Strategy - Phase 2 Implementation Plan"
 HEADER_2024 = ["HWBS Key Area", "Project Activity", "Lead", "Start Date", "Finish Date",
                "Status as of April 2024", "April 2024 Progress Report"]

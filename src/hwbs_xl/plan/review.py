@@ -24,13 +24,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import templates
-from .errors import InvalidData, NotFound
-from .findings import Report
-from .importing import codes  # noqa: F401  (registers settle-* codes)
-from .model import Flag, Month, StatusVocabulary, cycle_seq
-from .paths import PlanPaths
-from .register import Batch, Register, action_row, coordinator_name, flag_row, now_iso
+from .. import templates
+from ..errors import InvalidData, NotFound
+from ..findings import Report
+from ..importing import codes  # noqa: F401  (registers settle-* codes)
+from ..model import Flag, Month, StatusVocabulary, cycle_seq
+from ..paths import PlanPaths
+from ..register import Batch, Register, action_row, coordinator_name, flag_row, now_iso
 
 KEEP = "keep"
 NEW = "new"
@@ -67,7 +67,7 @@ def choices(flag: Flag, vocab: StatusVocabulary) -> str:
 
 def _status(value: str, vocab: StatusVocabulary, plan_dir: Path) -> tuple[str, str] | None:
     """A status number, key or label; or words only one status can mean ("on target", "delayed")."""
-    from .importing.status import StatusReader
+    from ..importing.status import StatusReader
 
     text = value.strip()
     if text.isdigit() and 1 <= int(text) <= len(vocab):
@@ -259,10 +259,10 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
-    from .xlsxout import row_height
-    from .leadbook import status_list_source
-    from .safeio import atomic_write
-    from .xlsxout import check, new_workbook, write_number, write_text
+    from ..sheets.writing import row_height
+    from ..issue.workbook import status_list_source
+    from ..safeio import atomic_write
+    from ..sheets.writing import check, new_workbook, write_number, write_text
 
     with Register.open(paths) as reg:
         cfg = templates.load_toml("import.toml", paths.root).get("review", {})

@@ -16,8 +16,8 @@ from email.utils import formataddr
 from pathlib import Path
 from typing import Mapping
 
-from . import templates
-from .errors import InvalidData
+from .. import templates
+from ..errors import InvalidData
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Sequence
 
-from . import xlsxout
-from .safeio import atomic_write
+from ..sheets import writing as xlsxout
+from ..safeio import atomic_write
 
 HEADER = ("Lead", "E-mail", "Workbook", "Number of actions", "Action IDs", "Due date")
 WIDTHS = (40, 32, 56, 10, 40, 12)

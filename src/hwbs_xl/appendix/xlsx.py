@@ -21,9 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import safeio, xlsxout
-from .appendix import Appendix, AppendixRow, Column, fill
-from .errors import StorageFailed
+from .. import safeio
+from ..sheets import writing as xlsxout
+from .model import Appendix, AppendixRow, Column, fill
+from ..errors import StorageFailed
 
 # ---- measuring text ------------------------------------------------------------------------------------
 
@@ -366,7 +367,7 @@ def made_from(appendix: Appendix, metrics: Metrics = EXCEL) -> str:
     ways, the digests would differ and the workbook would simply be built again.)"""
     import pickle
 
-    from . import __version__
+    from .. import __version__
 
     digest = hashlib.sha256(f"{__version__}\n{metrics!r}\n".encode())
     digest.update(pickle.dumps(appendix, protocol=5))
@@ -411,7 +412,7 @@ def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | N
 
     It is read with python-calamine directly, not through the returns reader: that reader's limits are for
     a lead's return (20,000 rows, 20 MB), and a national appendix is rightly bigger than a return."""
-    from .returns.reader import a1
+    from ..sheets.reader import a1
 
     name = str(appendix.settings.get("text", {}).get("table_sheet", "Appendix A"))[:31]
     try:

@@ -11,8 +11,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from .errors import UsageProblem
-from .paths import PlanPaths
+from ..errors import UsageProblem
+from ..paths import PlanPaths
 
 DEMO_CYCLE = "October 2024"
 DEMO_DUE = date(2024, 10, 18)
@@ -35,7 +35,7 @@ def reset_plan_folder(paths: PlanPaths) -> None:
 
 def issued_workbooks(paths: PlanPaths) -> list[Path]:
     """The lead workbooks issued for the open cycle, as the register records them."""
-    from .register import Register
+    from ..register import Register
 
     with Register.open(paths) as reg:
         cycle = reg.open_cycle()

@@ -38,11 +38,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import templates
-from .model import Month
-from .register import Register
-from .safeio import atomic_write
-from .xlsxout import check, new_workbook, write_text
+from .. import templates
+from ..model import Month
+from ..register import Register
+from ..safeio import atomic_write
+from ..sheets.writing import check, new_workbook, write_text
 
 EXPORT_FORMAT = "hwbs-xl register export"
 EXPORT_VERSION = 1
@@ -94,7 +94,7 @@ def export_json(reg: Register) -> dict[str, Any]:
 
 def export_xlsx(reg: Register, path: Path) -> Path:
     """The register as a workbook (sheets, titles and widths from import.toml [export]); all cells text."""
-    from .xlsxout import row_height
+    from ..sheets.writing import row_height
 
     cfg = templates.load_toml("import.toml", reg.paths.root).get("export", {})
     data = export_json(reg)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import templates
-from .paths import PlanPaths
-from .register import Register
-from .safeio import atomic_write
+from .. import templates
+from ..paths import PlanPaths
+from ..register import Register
+from ..safeio import atomic_write
 
 TEMPLATE_README = """These are this plan's own templates: edit them to change wording, colours, column widths or the
 status list for this plan only. Delete a file to go back to hwbs-xl's bundled default.

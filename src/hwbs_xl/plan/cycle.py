@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Callable, Iterable, Sequence
 
-from . import templates
-from .errors import NotFound, UsageProblem
-from .manifest import from_record
-from .model import Action, Cycle, Month, StatusVocabulary, Update, cycle_seq, key_area_number
-from .paths import PlanPaths
-from .register import Register, action_row, cycle_row
+from .. import templates
+from ..errors import NotFound, UsageProblem
+from ..manifest import from_record
+from ..model import Action, Cycle, Month, StatusVocabulary, Update, cycle_seq, key_area_number
+from ..paths import PlanPaths
+from ..register import Register, action_row, cycle_row
 
 __all__ = ["CycleOpening", "open_cycle", "add_action", "retire_action", "keep_action", "reassign_action",
            "rename_lead", "lead_names", "parse_leads"]

@@ -30,19 +30,20 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import parallel, templates, xlsxout
+from .. import parallel, templates
+from ..sheets import writing as xlsxout
 from .distribution import DistributionEntry, write_distribution
 from .drafts import build_eml, fill, render_template
-from .errors import InvalidData, NotFound, StorageFailed, UsageProblem
-from .findings import WARNING, Report, register_codes
-from .manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, from_cells, load_key, plan_id,
+from ..errors import InvalidData, NotFound, StorageFailed, UsageProblem
+from ..findings import WARNING, Report, register_codes
+from ..manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, from_cells, load_key, plan_id,
                        sign, to_cells, to_record)
-from .model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
-from .paths import PlanPaths, distinct_file_names, slug
-from .register import Register
-from .safeio import StagedFiles, check_writable, plan_lock
-from .text import normalise
-from .xlsxout import LINE_POINTS, wrapped_lines
+from ..model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
+from ..paths import PlanPaths, distinct_file_names, slug
+from ..register import Register
+from ..safeio import StagedFiles, check_writable, plan_lock
+from ..text import normalise
+from ..sheets.writing import LINE_POINTS, wrapped_lines
 
 __all__ = ["generate", "open_and_issue", "check_issued", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
            "build_workbook", "status_list_source"]
@@ -480,8 +481,8 @@ def check_issued(data: bytes, name: str, manifest: Manifest, issued: dict[str, d
     """What is wrong with a lead workbook as built (None when nothing). It is read back the way its return
     will be: it must open, hold no formula, carry the manifest exactly as signed, and hold every action's
     locked values where the manifest says, as issued."""
-    from .returns.reader import a1, read_bytes
-    from .returns.validate import column_number, locked_text, sheet_grid
+    from ..sheets.reader import a1, read_bytes
+    from ..returns.validate import column_number, locked_text, sheet_grid
 
     read = read_bytes(data, name)
     if read.book is None:
@@ -630,7 +631,7 @@ def _choose_leads(groups: dict[str, list[Action]], lead: str | None) -> list[str
 def _earlier_entries(reg: Register, cyc: Cycle, groups: dict[str, list[Action]], done: set[str],
                      contacts: dict[str, str]) -> list[DistributionEntry]:
     """Leads issued earlier in this cycle (a run with --lead still lists everyone who has a workbook)."""
-    from .manifest import from_record
+    from ..manifest import from_record
 
     entries = []
     for row in reg.conn.execute("SELECT lead, file, manifest FROM issued WHERE cycle = ?", (cyc.label,)):
@@ -654,7 +655,7 @@ def open_and_issue(paths: PlanPaths, label: str, due: date, *, keep: Sequence[st
                    now: datetime | None = None, command: str) -> tuple[Any, GenerateResult]:
     """Open the cycle ``label`` (due ``due``) and issue every lead's workbook, distribution list and drafts:
     the two steps `demo` runs. Returns (CycleOpening, GenerateResult)."""
-    from .cycle import open_cycle
+    from ..plan.cycle import open_cycle
 
     opening = open_cycle(paths, label, due, keep=keep, command=command)
     return opening, generate(paths, drafts=drafts, now=now, command=command)

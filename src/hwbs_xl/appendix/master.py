@@ -11,9 +11,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from . import appendix, appendix_xlsx, safeio
-from .appendix import Appendix
-from .register import Register
+from .. import safeio
+from . import model as appendix
+from . import xlsx as appendix_xlsx
+from .model import Appendix
+from ..register import Register
 
 
 def write_master(reg: Register) -> Path:

@@ -25,9 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import libreoffice, safeio
-from .appendix import Appendix, fill
-from .errors import UsageProblem
+from .. import libreoffice, safeio
+from .model import Appendix, fill
+from ..errors import UsageProblem
 
 # Calc's PDF export, tagged; JSON filter options need LibreOffice 7.4 or later (older ones ignore them).
 PDF_FILTER = ('pdf:calc_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"},'
@@ -37,10 +37,10 @@ PDF_FILTER = ('pdf:calc_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"tr
 
 def write(appendix: Appendix, path: Path) -> tuple[Path, int]:
     """Write the appendix PDF to ``path`` (atomically). Returns (path, number of pages)."""
-    from . import appendix_xlsx
+    from . import xlsx as appendix_xlsx
 
     if libreoffice.find_soffice() is None:
-        from .errors import RendererMissing
+        from ..errors import RendererMissing
 
         raise RendererMissing("LibreOffice is needed to print the appendix PDF and was not found.",
                               hint=libreoffice.INSTALL_HINT)
@@ -69,7 +69,7 @@ def plan_parts(appendix: Appendix, table_pages: int, summary_pages: int,
                printed: list[int] | None = None) -> list[Any]:
     """The parts to print: table pages split evenly, the summary with the first part. ``printed``: the pages
     each part actually printed, when they differ from the layout's count (the parts are then renumbered)."""
-    from .appendix_xlsx import PrintPart
+    from .xlsx import PrintPart
 
     count = part_count(appendix, table_pages)
     bounds = [round(table_pages * i / count) for i in range(count + 1)]
@@ -82,7 +82,7 @@ def plan_parts(appendix: Appendix, table_pages: int, summary_pages: int,
 def part_count(appendix: Appendix, table_pages: int) -> int:
     """How many parts: enough that none passes ``part_pages``, and one per core when each part would still
     have ``min_part_pages`` (starting LibreOffice costs a few seconds)."""
-    from .parallel import workers
+    from ..parallel import workers
 
     pdf = appendix.settings.get("pdf", {})
     most = max(1, min(MAX_PART_PAGES, int(pdf.get("part_pages", 200))))
@@ -124,7 +124,7 @@ def _convert(appendix: Appendix, table: Any, parts: list[Any], folder: Path, whi
     yields the PDFs in order while the next ones print."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .parallel import workers
+    from ..parallel import workers
 
     chosen = list(which)
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers(len(chosen), min_per_worker=1), len(chosen))))
@@ -143,7 +143,7 @@ def _part_pdf(folder: Path, index: int) -> Path:
 
 
 def _convert_one(appendix: Appendix, table: Any, part: Any, index: int, folder: Path) -> Path:
-    from . import appendix_xlsx
+    from . import xlsx as appendix_xlsx
 
     book = folder / f"part-{index:04d}.xlsx"
     single = part.pages == (0, len(table.page_starts))

@@ -17,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import templates
-from .errors import UsageProblem
-from .model import Action, Cycle, Month, Status, StatusVocabulary, Update
-from .paths import PlanPaths
-from .register import Register
-from .text import squash
+from .. import templates
+from ..errors import UsageProblem
+from ..model import Action, Cycle, Month, Status, StatusVocabulary, Update
+from ..paths import PlanPaths
+from ..register import Register
+from ..text import squash
 
 TEMPLATE = "appendix.toml"
 
@@ -386,7 +386,7 @@ class AppendixResult:
 
 
 def file_stem(appendix: Appendix) -> str:
-    from .paths import slug
+    from ..paths import slug
 
     return f"appendix-{slug(appendix.cycle.label)}"
 
@@ -398,9 +398,11 @@ def build_appendix(paths: PlanPaths, *, cycle: str | None = None, formats: tuple
     Files go to ``out`` (default ``<plan>/appendix/``) named ``appendix-<cycle slug>.xlsx/.pdf``. When
     LibreOffice is missing the xlsx is still written and the result's notes say what to install.
     """
-    from . import appendix_pdf, appendix_xlsx, master
-    from .errors import RendererMissing
-    from .safeio import plan_lock
+    from . import pdf as appendix_pdf
+    from . import xlsx as appendix_xlsx
+    from . import master
+    from ..errors import RendererMissing
+    from ..safeio import plan_lock
 
     wanted = _check_formats(formats)
     with Register.open(paths) as reg:

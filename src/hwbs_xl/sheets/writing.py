@@ -15,8 +15,8 @@ import math
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
-from .errors import InvalidData, StorageFailed
-from .text import EXCEL_CELL_LIMIT, visible_controls
+from ..errors import InvalidData, StorageFailed
+from ..text import EXCEL_CELL_LIMIT, visible_controls
 
 _RC_MEANING = {
     -1: "row or column out of range",

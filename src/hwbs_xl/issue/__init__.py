@@ -1,0 +1,2 @@
+"""Issuing a cycle: one workbook per lead, the distribution list and the e-mail drafts.
+"""
