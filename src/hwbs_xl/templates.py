@@ -7,13 +7,27 @@ then the templates bundled with hwbs-xl. Code never carries wording or colours o
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import InvalidData
 from .model import Status, StatusVocabulary
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """Fill the template's ``{name}`` placeholders from ``values`` (None as ""), in one pass.
+
+    A placeholder with no value stays as written, so a council's typo shows in the output instead of
+    stopping a print run; any other brace (a stray ``}``, ``{{``) is plain text. One pass: a value that
+    itself holds ``{name}`` is never filled again."""
+    texts = {k: "" if v is None else str(v) for k, v in values.items()}
+    return _PLACEHOLDER.sub(lambda m: texts.get(m.group(1), m.group(0)), template)
 
 
 def bundled_dir() -> Path:

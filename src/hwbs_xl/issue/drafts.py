@@ -3,7 +3,7 @@
 hwbs-xl never sends mail: no SMTP, no accounts. A draft is a plain RFC 5322 message with the header
 ``X-Unsent: 1``, which makes Outlook open it as an unsent message ready to edit and send. The subject and
 body come from a template whose first line is ``Subject: ...`` followed by a blank line (see
-templates/email_issue.txt); ``{name}`` placeholders are filled from the values given.
+templates/email_issue.txt); ``{name}`` placeholders are filled from the values given (``templates.fill``).
 """
 
 from __future__ import annotations
@@ -17,20 +17,10 @@ from pathlib import Path
 from typing import Mapping
 
 from .. import templates
+from ..templates import fill as fill  # re-exported until returns/status.py imports it from templates
 from ..errors import InvalidData
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class _Blank(dict[str, str]):
-    """Leaves an unknown {placeholder} visible instead of failing, so a template typo shows in the draft."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def fill(template: str, values: Mapping[str, object]) -> str:
-    return template.format_map(_Blank({k: "" if v is None else str(v) for k, v in values.items()}))
 
 
 def render_template(name: str, values: Mapping[str, object], plan_dir: Path | None = None) -> tuple[str, str]:

@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import parallel, templates
+from ..templates import fill
 from ..sheets import writing as xlsxout
 from .distribution import DistributionEntry, write_distribution
-from .drafts import build_eml, fill, render_template
+from .drafts import build_eml, render_template
 from ..errors import InvalidData, NotFound, StorageFailed, UsageProblem
 from ..findings import WARNING, Report, register_codes
 from ..manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, from_cells, load_key, plan_id,
