@@ -65,7 +65,7 @@ def test_plan_lock_held_by_another_process_waits_then_says_busy(tmp_path: Path) 
         assert "Another coordinator" in caught.value.message and caught.value.exit_code == 3
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()  # reaps it and closes its pipe
     # The lock belongs to the process: once it has died (a crash, kill -9) the plan is free again.
     with safeio.plan_lock(lock, "merge returns", timeout=2):
         assert lock.exists()
