@@ -49,3 +49,26 @@ def test_undo_refused_is_reported_not_raised(tmp_path) -> None:
     result = runner.invoke(main, ["--plan", plan, "undo", "99"])
     assert result.exit_code == 2
     assert "There is no batch 99" in result.output
+
+
+def test_plan_and_debug_are_taken_after_the_command_name_too(tmp_path) -> None:
+    """`hwbs-xl flags --plan DIR` is how people type it; it must mean the same as `hwbs-xl --plan DIR flags`."""
+    plan = str(tmp_path / "plan")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--plan", plan, "--title", "After the name"]).exit_code == 0
+    for args in (["flags", "--plan", plan], ["log", f"--plan={plan}"], ["cycle", "list", "--plan", plan, "--debug"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    assert "After the name" in runner.invoke(main, ["log", "--plan", plan]).output
+    missing = runner.invoke(main, ["log", "--plan", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "none" in missing.output
+
+
+def test_demo_keeps_its_own_plan_option() -> None:
+    from hwbs_xl.cli import global_options_first
+
+    assert global_options_first(["demo", "--plan", "d"], main) == ["demo", "--plan", "d"]
+    assert global_options_first(["--plan", "p", "log"], main) == ["--plan", "p", "log"]
+    assert global_options_first(["--plan", "cycle", "cycle", "list", "--debug"], main) == \
+        ["--plan", "cycle", "--debug", "cycle", "list"]
+    assert global_options_first(["merge", "--plan", "p", "--", "--plan"], main) == ["--plan", "p", "merge", "--", "--plan"]

@@ -32,7 +32,11 @@ class Context:
 
 
 class HwbsGroup(click.Group):
-    """Turns hwbs-xl errors into clear messages and exit codes."""
+    """Turns hwbs-xl errors into clear messages and exit codes, and takes the global options wherever
+    they are typed: `hwbs-xl flags --plan DIR` means `hwbs-xl --plan DIR flags`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, global_options_first(args, self))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,6 +54,42 @@ class HwbsGroup(click.Group):
                 traceback.print_exc()
             _fail("internal-error", f"hwbs-xl failed unexpectedly: {type(exc).__name__}: {exc}",
                   "Nothing was half-written. Run again with --debug and report the output.", EXIT_INTERNAL, ctx)
+
+
+GLOBAL_FLAGS = ("--debug",)
+GLOBAL_VALUES = ("--plan",)
+OWN_PLAN_OPTION = frozenset({"demo"})  # `demo --plan DIR` is where to build the demo: the command's own option
+
+
+def global_options_first(args: list[str], group: click.Group) -> list[str]:
+    """Move --plan DIR / --plan=DIR and --debug typed after the command name in front of it, so they
+    reach the group (click only reads a group's options before the command). Nothing after "--" moves."""
+    command, i = None, 0
+    while i < len(args) and command is None:  # the first word that is not a group option or its value
+        if args[i] in GLOBAL_VALUES:
+            i += 1
+        elif args[i] in group.commands:
+            command = i
+        i += 1
+    if command is None or args[command] in OWN_PLAN_OPTION:
+        return args
+    front, rest, i = args[:command], [], command
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest.extend(args[i:])
+            break
+        if a in GLOBAL_FLAGS:
+            front.append(a)
+        elif a in GLOBAL_VALUES and i + 1 < len(args):
+            front.extend(args[i:i + 2])
+            i += 1
+        elif a.split("=", 1)[0] in GLOBAL_VALUES and "=" in a:
+            front.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    return front + rest
 
 
 def _fail(code: str, message: str, hint: str, exit_code: int, ctx: click.Context) -> None:
