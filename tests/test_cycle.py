@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from hwbs_xl.plan import cycle as cy
 from hwbs_xl.cli import main
 from hwbs_xl.errors import NotFound, UsageProblem
+from hwbs_xl.ids import ActionIds
 from hwbs_xl.model import Action, Month, Update
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register, update_row
@@ -120,6 +121,13 @@ def test_action_ids_are_never_reused(plan_paths: PlanPaths) -> None:
     assert second.id == "KA1-05"  # KA1-04 may already be in someone's inbox
     cy.retire_action(plan_paths, "KA1-05", command="test")
     assert cy.add_action(plan_paths, key_area="1", activity="Three", leads=["L"], command="test").id == "KA1-06"
+
+
+def test_one_allocator_reads_every_spelling_of_an_id() -> None:
+    ids = ActionIds("KA{area}-{number:02d}", ["KA1-01", "KA1-7", "KA03-2", "Other", "KA1-"])
+    assert ids.parse("KA1-7") == (1, 7) and ids.parse("Other") is None
+    assert sorted(ids.areas) == [1, 3]
+    assert [ids.new(1), ids.new(1), ids.new(3), ids.new(2)] == ["KA1-08", "KA1-09", "KA3-03", "KA2-01"]
 
 
 def test_add_action_refuses_what_it_cannot_use(plan_paths: PlanPaths) -> None:

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Callable, Iterable, Sequence
 
 from .. import templates
+from ..ids import ActionIds
 from ..errors import NotFound, UsageProblem
 from ..manifest import from_record
 from ..model import Action, Cycle, Month, StatusVocabulary, Update, cycle_seq, key_area_number
@@ -177,12 +178,6 @@ def _key_area(reg: Register, text: str) -> tuple[str, int]:
     return (named[0] if named else (t if not t.isdigit() else f"Key Area {number}")), number
 
 
-def _next_id(paths: PlanPaths, used: set[str], area: int) -> str:
-    fmt: str = templates.plan_settings(paths.root).get("action_id_format", "KA{area}-{number:02d}")
-    highest = max((n for n in range(1, 10_000) if fmt.format(area=area, number=n) in used), default=0)
-    return fmt.format(area=area, number=highest + 1)
-
-
 def add_action(paths: PlanPaths, *, key_area: str, activity: str, leads: str | Iterable[str],
                start: str | None = None, finish: str | None = None, command: str) -> Action:
     """Add a new action with the next unused ID in its key area (``KA{area}-{nn}``, never reused)."""
@@ -195,8 +190,9 @@ def add_action(paths: PlanPaths, *, key_area: str, activity: str, leads: str | I
         raise UsageProblem(f"The finish ({finish_m.label}) is before the start ({start_m.label}).")
     with Register.open(paths) as reg:
         area_name, number = _key_area(reg, key_area)
-        action = Action(id=_next_id(paths, _used_ids(reg), number), key_area=area_name, activity=activity,
-                        leads=lead_names, start=start_m, finish=finish_m)
+        ids = ActionIds(templates.plan_settings(paths.root)["action_id_format"], _used_ids(reg))
+        action = Action(id=ids.new(number), key_area=area_name, activity=activity, leads=lead_names,
+                        start=start_m, finish=finish_m)
         with reg.batch("edit", command=command, summary=f"added action {action.id}: {action.title}") as b:
             b.put("actions", action_row(action))
     return action
