@@ -1,4 +1,5 @@
-"""The data model: plan, action, cycle, update, status vocabulary and provenance.
+"""The data model: plan, action, cycle, update, status vocabulary, provenance, and the records of
+issued workbooks and received returns (with the one list of return states).
 
 Everything else (the register, workbooks, appendix) is a form or a view over these types.
 They are plain frozen dataclasses so they can be compared, hashed and serialised without surprises.
@@ -10,7 +11,8 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Iterator
+from enum import StrEnum
+from typing import Any, Iterable, Iterator, Mapping
 
 __all__ = [
     "Month",
@@ -22,6 +24,9 @@ __all__ = [
     "Provenance",
     "Update",
     "Flag",
+    "IssuedRecord",
+    "ReturnState",
+    "ReturnRecord",
     "key_area_number",
 ]
 
@@ -236,6 +241,52 @@ class Flag:
     settled_value: str | None = None
     settled_by: str | None = None
     settled_at: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedRecord:
+    """The register's record of the workbook issued to one lead for one cycle: what a return is checked
+    against (the workbook that comes back is untrusted; this is not)."""
+
+    cycle: str
+    lead: str
+    file: str  # where it was written, relative to the plan folder when inside it
+    sha256: str
+    generated_at: str
+    template_version: str
+    manifest: str  # JSON (manifest.to_record): the signed manifest and every locked cell's issued value
+
+
+class ReturnState(StrEnum):
+    """What became of a returned file, and where a lead stands in the return register: the one list."""
+
+    MERGED = "merged"  # taken into the register
+    QUERIED = "queried"  # taken where it could be; the problems stay with the lead (a please-fix note)
+    REJECTED = "rejected"  # nothing in it could be used (unreadable, another plan's, not the issued copy...)
+    SUPERSEDED = "superseded"  # replaced by a newer return from the same lead
+    ALREADY_MERGED = "already-merged"  # this exact file was merged before (a merge's outcome, never recorded)
+    OK = "ok"  # validated and nothing wrong (validate's verdict; merging makes it merged)
+    OUTSTANDING = "outstanding"  # a lead with no return yet (the return register's word, never recorded)
+
+    @property
+    def taken(self) -> bool:
+        """The return's updates are in the register (a later return from the same lead supersedes it)."""
+        return self in (ReturnState.MERGED, ReturnState.QUERIED)
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """The register's record of one returned file, whatever its fate, keyed by its bytes' SHA-256."""
+
+    sha256: str
+    original_name: str
+    state: ReturnState
+    cycle: str | None = None
+    lead: str | None = None
+    mtime: float = 0.0  # the file's modification time: which of a lead's returns is the newer
+    stored_path: str = ""  # the evidence copy, relative to the plan folder ("" when there is none)
+    received_at: str | None = None  # set by the merge that records it
+    report: Mapping[str, Any] = field(default_factory=dict)  # the file, its actions, its findings' severities
 
 
 def leads_text(leads: Iterable[str]) -> str:

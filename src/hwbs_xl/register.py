@@ -5,7 +5,9 @@ it changed (the row before and after), which command ran it and which files it r
 makes ``log`` and an exact ``undo`` possible, and what lets undo refuse when a later batch touched the same
 actions. SQLite's rollback journal makes each batch all-or-nothing across crashes, kills and full disks.
 
-Schema changes are numbered migrations run on open; never edit a released migration, add a new one.
+Schema changes are numbered migrations (``schema.py``) run on open; never edit a released migration, add
+a new one. This is the only module that speaks SQL: everything else reads and writes the model's records
+through it.
 """
 
 from __future__ import annotations
@@ -22,128 +24,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .errors import NotFound, PlanNotFound, RegisterBusy, StorageFailed, UndoRefused
-from .model import Action, Cycle, Flag, Month, Plan, Provenance, Update
+from .model import Action, Cycle, Flag, IssuedRecord, Month, Plan, Provenance, ReturnRecord, ReturnState, Update
 from .paths import PlanPaths
+from .schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
-# Each table that batches may change, with its primary key columns (the change log keys rows by these).
-TABLES: dict[str, tuple[str, ...]] = {
-    "plan": ("id",),
-    "cycles": ("label",),
-    "actions": ("id",),
-    "updates": ("action_id", "cycle"),
-    "flags": ("id",),
-    "issued": ("cycle", "lead"),
-    "returns": ("sha256",),
-}
-
-MIGRATIONS: list[str] = [
-    # 1: first release
-    """
-    CREATE TABLE plan (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        title TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE cycles (
-        label TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL UNIQUE,
-        report_date TEXT,
-        due_date TEXT,
-        state TEXT NOT NULL CHECK (state IN ('open', 'closed'))
-    );
-    CREATE TABLE actions (
-        id TEXT PRIMARY KEY,
-        key_area TEXT NOT NULL,
-        activity TEXT NOT NULL,
-        leads TEXT NOT NULL,              -- JSON list of lead names, in the plan's order
-        start TEXT,                       -- "YYYY-MM"
-        finish TEXT,                      -- "YYYY-MM"
-        state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'retired')),
-        keep INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE updates (
-        action_id TEXT NOT NULL REFERENCES actions(id),
-        cycle TEXT NOT NULL REFERENCES cycles(label),
-        status TEXT,                      -- a status key; NULL when unknown or awaiting review
-        status_raw TEXT NOT NULL DEFAULT '',
-        needs_review INTEGER NOT NULL DEFAULT 0,
-        progress TEXT NOT NULL DEFAULT '',
-        revised_finish TEXT,
-        comment TEXT NOT NULL DEFAULT '',
-        activity_as_reported TEXT NOT NULL DEFAULT '',
-        leads_as_reported TEXT NOT NULL DEFAULT '[]',
-        source_file TEXT,
-        source_sha256 TEXT,
-        source_where TEXT,
-        returned_by TEXT,
-        recorded_at TEXT,
-        batch_id INTEGER,
-        PRIMARY KEY (action_id, cycle)
-    );
-    CREATE TABLE flags (
-        id INTEGER PRIMARY KEY,
-        action_id TEXT,
-        cycle TEXT,
-        field TEXT NOT NULL,
-        code TEXT NOT NULL,
-        raw TEXT NOT NULL DEFAULT '',
-        message TEXT NOT NULL,
-        candidates TEXT NOT NULL DEFAULT '[]',
-        settled_value TEXT,
-        settled_by TEXT,
-        settled_at TEXT
-    );
-    CREATE TABLE issued (
-        cycle TEXT NOT NULL,
-        lead TEXT NOT NULL,
-        file TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        generated_at TEXT NOT NULL,
-        template_version TEXT NOT NULL,
-        manifest TEXT NOT NULL,           -- JSON: the signed manifest as written into the workbook
-        PRIMARY KEY (cycle, lead)
-    );
-    CREATE TABLE returns (
-        sha256 TEXT PRIMARY KEY,
-        original_name TEXT NOT NULL,
-        stored_path TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        cycle TEXT,
-        lead TEXT,
-        state TEXT NOT NULL,              -- merged, queried, rejected, superseded
-        report TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE TABLE batches (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        command TEXT NOT NULL,
-        files TEXT NOT NULL DEFAULT '[]',
-        who TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        summary TEXT NOT NULL DEFAULT '',
-        undoes INTEGER,
-        undone_by INTEGER
-    );
-    CREATE TABLE changes (
-        batch_id INTEGER NOT NULL REFERENCES batches(id),
-        seq INTEGER NOT NULL,
-        tbl TEXT NOT NULL,
-        pk TEXT NOT NULL,
-        before TEXT,
-        after TEXT,
-        PRIMARY KEY (batch_id, seq)
-    );
-    CREATE TABLE touches (
-        batch_id INTEGER NOT NULL,
-        key TEXT NOT NULL,
-        PRIMARY KEY (batch_id, key)
-    );
-    CREATE INDEX touches_key ON touches(key);
-    CREATE INDEX updates_cycle ON updates(cycle);
-    """,
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def now_iso() -> str:
@@ -230,6 +114,10 @@ class Batch:
                              [key[c] for c in pk_cols])
         self._record(table, key, before, None)
         return True
+
+    def mark_return(self, sha256: str, state: ReturnState) -> bool:
+        """Change only the state of a recorded return (a newer return superseded it)."""
+        return self.put("returns", {"sha256": sha256, "state": state.value})
 
     def new_flag_id(self) -> int:
         row = self._conn().execute("SELECT COALESCE(MAX(id), 0) + 1 FROM flags").fetchone()
@@ -392,7 +280,7 @@ class Register:
                 key = json.loads(ch["pk"])
                 current = b.get(ch["tbl"], key)
                 expected = None if ch["after"] is None else json.loads(ch["after"])
-                if current != expected:
+                if not _as_recorded(current, expected):
                     raise UndoRefused(
                         f"Batch {batch_id} cannot be undone exactly: {ch['tbl']} {key} was changed outside hwbs-xl.")
                 if ch["before"] is None:
@@ -401,6 +289,11 @@ class Register:
                     b.put(ch["tbl"], json.loads(ch["before"]))
             self.conn.execute("UPDATE batches SET undone_by = ? WHERE id = ?", (b.id, batch_id))
         return b
+
+    def last_batch_started(self) -> str | None:
+        """When the latest batch started (ISO time), or None for a register with no batch."""
+        row = self.conn.execute("SELECT started_at FROM batches ORDER BY id DESC LIMIT 1").fetchone()
+        return str(row[0]) if row else None
 
     def _later_conflicts(self, batch_id: int) -> list[tuple[int, str]]:
         rows = self.conn.execute(
@@ -471,6 +364,28 @@ class Register:
         if cycle is not None:
             sql, args = sql + " AND cycle = ?", [cycle]
         return [_flag(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def action_ids_ever_used(self) -> set[str]:
+        """Every action ID the plan has ever had, including ones an undo deleted: IDs are never reused."""
+        used = {str(r[0]) for r in self.conn.execute("SELECT id FROM actions")}
+        for (pk,) in self.conn.execute("SELECT pk FROM changes WHERE tbl = 'actions'"):
+            used.add(str(json.loads(pk).get("id")))
+        return used
+
+    def update_sources(self) -> set[str]:
+        """The SHA-256 of every file an update in the register was taken from."""
+        return {str(r[0]) for r in self.conn.execute("SELECT DISTINCT source_sha256 FROM updates") if r[0]}
+
+    def issued(self, cycle: str) -> list[IssuedRecord]:
+        """The workbooks issued for ``cycle``, one per lead, in the leads' order."""
+        return [_issued(r) for r in self.conn.execute("SELECT * FROM issued WHERE cycle = ? ORDER BY lead", (cycle,))]
+
+    def returns(self, *, cycle: str | None = None) -> list[ReturnRecord]:
+        """The returned files recorded (of ``cycle`` only, when given), in the order they were first recorded."""
+        sql, args = "SELECT * FROM returns", []
+        if cycle is not None:
+            sql, args = sql + " WHERE cycle = ?", [cycle]
+        return [_return(r) for r in self.conn.execute(sql + " ORDER BY rowid", args)]
 
     def leads(self, *, include_retired: bool = False) -> list[str]:
         names: dict[str, None] = {}
@@ -581,6 +496,42 @@ def _flag(r: sqlite3.Row) -> Flag:
     return Flag(id=r["id"], action_id=r["action_id"], cycle=r["cycle"], field=r["field"], code=r["code"],
                 raw=r["raw"], message=r["message"], candidates=tuple(json.loads(r["candidates"])),
                 settled_value=r["settled_value"], settled_by=r["settled_by"], settled_at=r["settled_at"])
+
+
+def _issued(r: sqlite3.Row) -> IssuedRecord:
+    return IssuedRecord(cycle=r["cycle"], lead=r["lead"], file=r["file"], sha256=r["sha256"],
+                        generated_at=r["generated_at"], template_version=r["template_version"], manifest=r["manifest"])
+
+
+def _return(r: sqlite3.Row) -> ReturnRecord:
+    try:
+        report = json.loads(r["report"] or "{}")
+    except ValueError:
+        report = {}
+    return ReturnRecord(sha256=r["sha256"], original_name=r["original_name"], state=ReturnState(r["state"]),
+                        cycle=r["cycle"], lead=r["lead"], mtime=float(r["mtime"]), stored_path=r["stored_path"],
+                        received_at=r["received_at"], report=report if isinstance(report, dict) else {})
+
+
+def _as_recorded(current: dict[str, Any] | None, expected: dict[str, Any] | None) -> bool:
+    """Whether a row is as a batch left it. A column a later migration added is not in an older batch's
+    record, and does not count."""
+    if current is None or expected is None:
+        return current is expected
+    return all(current.get(k) == v for k, v in expected.items())
+
+
+def issued_row(r: IssuedRecord) -> dict[str, Any]:
+    """The register row for an IssuedRecord."""
+    return {"cycle": r.cycle, "lead": r.lead, "file": r.file, "sha256": r.sha256, "generated_at": r.generated_at,
+            "template_version": r.template_version, "manifest": r.manifest}
+
+
+def return_row(r: ReturnRecord) -> dict[str, Any]:
+    """The register row for a ReturnRecord."""
+    return {"sha256": r.sha256, "original_name": r.original_name, "stored_path": r.stored_path,
+            "received_at": r.received_at, "cycle": r.cycle, "lead": r.lead, "state": r.state.value, "mtime": r.mtime,
+            "report": json.dumps(dict(r.report), ensure_ascii=False, sort_keys=True)}
 
 
 def action_row(a: Action) -> dict[str, Any]:

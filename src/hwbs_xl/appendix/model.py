@@ -353,10 +353,10 @@ def _summary(key_areas: tuple[KeyArea, ...], vocab: StatusVocabulary, retired: t
 
 def _document_date(reg: Register) -> datetime:
     """The time of the register's last batch: fixed by the data, so a rebuild gives the same file."""
-    log = reg.conn.execute("SELECT started_at FROM batches ORDER BY id DESC LIMIT 1").fetchone()
-    if log is None:
+    started = reg.last_batch_started()
+    if started is None:
         return datetime(2000, 1, 1)
-    stamp = datetime.fromisoformat(str(log[0]))
+    stamp = datetime.fromisoformat(started)
     return stamp.replace(tzinfo=None)
 
 

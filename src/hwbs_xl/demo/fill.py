@@ -71,9 +71,8 @@ def _issued_sizes(paths: PlanPaths) -> dict[str, int]:
 
     with Register.open(paths) as reg:
         cycle = reg.open_cycle()
-        rows = reg.conn.execute("SELECT file, manifest FROM issued WHERE cycle = ?",
-                                (cycle.label if cycle else "",)).fetchall()
-    return {Path(r["file"]).name: len(from_record(r["manifest"])[0].rows) for r in rows}
+        issued = reg.issued(cycle.label) if cycle else []
+    return {Path(r.file).name: len(from_record(r.manifest)[0].rows) for r in issued}
 
 
 def _choice(workbook: int, row: int) -> str:

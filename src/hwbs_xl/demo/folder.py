@@ -41,8 +41,7 @@ def issued_workbooks(paths: PlanPaths) -> list[Path]:
         cycle = reg.open_cycle()
         if cycle is None:
             return []
-        rows = reg.conn.execute("SELECT file FROM issued WHERE cycle = ? ORDER BY lead", (cycle.label,))
-        return [_absolute(paths, Path(r[0])) for r in rows]
+        return [_absolute(paths, Path(r.file)) for r in reg.issued(cycle.label)]
 
 
 def _absolute(paths: PlanPaths, path: Path) -> Path:

@@ -298,7 +298,7 @@ class _Import:
         return self._write(rows, assembled)
 
     def _skip_imported(self, tables: list[SourceTable]) -> list[SourceTable]:
-        done = {r[0] for r in self.reg.conn.execute("SELECT DISTINCT source_sha256 FROM updates") if r[0]}
+        done = self.reg.update_sources()
         fresh, seen = [], set()
         for t in tables:
             if t.sha256 in done or t.sha256 in seen:
@@ -699,12 +699,7 @@ class _IdMaker:
         pattern = settings.action_id_pattern()
         self.used: dict[int, int] = {}
         self.areas: dict[str, int] = {}
-        ids = {r[0] for r in reg.conn.execute("SELECT id FROM actions")}
-        for (pk,) in reg.conn.execute("SELECT pk FROM changes WHERE tbl = 'actions'"):
-            m = re.search(r'"id":\s*"([^"]+)"', pk)
-            if m:
-                ids.add(m.group(1))
-        for action_id in ids:
+        for action_id in reg.action_ids_ever_used():
             m = pattern.match(action_id)
             if m:
                 area, number = int(m.group("area")), int(m.group("number"))

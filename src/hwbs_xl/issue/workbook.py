@@ -635,11 +635,11 @@ def _earlier_entries(reg: Register, cyc: Cycle, groups: dict[str, list[Action]],
     from ..manifest import from_record
 
     entries = []
-    for row in reg.conn.execute("SELECT lead, file, manifest FROM issued WHERE cycle = ?", (cyc.label,)):
-        if row["lead"] in done or row["lead"] not in groups:
+    for row in reg.issued(cyc.label):
+        if row.lead in done or row.lead not in groups:
             continue
-        manifest, _ = from_record(row["manifest"])
-        entries.append(DistributionEntry(row["lead"], contacts.get(row["lead"], ""), Path(row["file"]).name,
+        manifest, _ = from_record(row.manifest)
+        entries.append(DistributionEntry(row.lead, contacts.get(row.lead, ""), Path(row.file).name,
                                          tuple(r.action_id for r in manifest.rows), cyc.due_date))
     return entries
 

@@ -17,7 +17,6 @@ Each open and each edit is one register batch, so ``hwbs-xl undo`` reverses it e
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Callable, Iterable, Sequence
@@ -54,9 +53,9 @@ def _label(m: Month | None) -> str:
 def _members(reg: Register, cycle: str) -> set[str]:
     """The actions that were part of a cycle: reported in it, or issued to a lead for it."""
     ids = {u.action_id for u in reg.updates(cycle=cycle)}
-    for row in reg.conn.execute("SELECT manifest FROM issued WHERE cycle = ?", (cycle,)):
+    for issued in reg.issued(cycle):
         try:
-            manifest, _ = from_record(row[0])
+            manifest, _ = from_record(issued.manifest)
         except (ValueError, KeyError, TypeError):
             continue  # an unreadable record names nobody; the action is simply not counted as a member
         ids.update(r.action_id for r in manifest.rows)
@@ -161,10 +160,7 @@ def _month(text: str | None, what: str) -> Month | None:
 
 def _used_ids(reg: Register) -> set[str]:
     """Every action ID the plan has ever used, including ones deleted by an undo: IDs are never reused."""
-    used = {a.id for a in reg.actions()}
-    for (pk,) in reg.conn.execute("SELECT pk FROM changes WHERE tbl = 'actions'"):
-        used.add(str(json.loads(pk).get("id")))
-    return used
+    return reg.action_ids_ever_used()
 
 
 def _key_area(reg: Register, text: str) -> tuple[str, int]:
