@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 from ..errors import HwbsError
 from ..findings import Finding, Report
+from ..ids import ActionIds
 from ..model import Action, Cycle, Flag, Month, Provenance, Update, cycle_seq, key_area_number
 from ..paths import PlanPaths
 from ..register import Register, action_row, cycle_row, flag_row, now_iso, update_row
@@ -695,19 +696,12 @@ class _IdMaker:
     """New stable action IDs: the next number for the key area after the highest ever used (never reused)."""
 
     def __init__(self, reg: Register, settings: ImportSettings) -> None:
-        self.format = settings.action_id_format
-        pattern = settings.action_id_pattern()
-        self.used: dict[int, int] = {}
         self.areas: dict[str, int] = {}
-        for action_id in reg.action_ids_ever_used():
-            m = pattern.match(action_id)
-            if m:
-                area, number = int(m.group("area")), int(m.group("number"))
-                self.used[area] = max(self.used.get(area, 0), number)
+        self.ids = ActionIds(settings.action_id_format, reg.action_ids_ever_used())
         for a in reg.actions():
-            m = pattern.match(a.id)
-            if m:
-                self.areas.setdefault(fold(a.key_area).replace(" ", ""), int(m.group("area")))
+            parsed = self.ids.parse(a.id)
+            if parsed:
+                self.areas.setdefault(fold(a.key_area).replace(" ", ""), parsed[0])
 
     def new(self, key_area: str) -> str:
         area = key_area_number(key_area)
@@ -715,9 +709,7 @@ class _IdMaker:
             folded = fold(key_area).replace(" ", "")
             area = self.areas.get(folded)
             if area is None:
-                area = max([0, *self.used, *self.areas.values()]) + 1
+                area = max([0, *self.ids.areas, *self.areas.values()]) + 1
                 self.areas[folded] = area
-        number = self.used.get(area, 0) + 1
-        self.used[area] = number
-        return self.format.format(area=area, number=number)
+        return self.ids.new(area)
 

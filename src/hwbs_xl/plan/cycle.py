@@ -22,8 +22,8 @@ from datetime import date
 from typing import Callable, Iterable, Sequence
 
 from .. import templates
-from ..ids import ActionIds
 from ..errors import NotFound, UsageProblem
+from ..ids import ActionIds
 from ..manifest import from_record
 from ..model import Action, Cycle, Month, StatusVocabulary, Update, cycle_seq, key_area_number
 from ..paths import PlanPaths
