@@ -36,7 +36,8 @@ from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.sheets.reader import read_bytes
-from hwbs_xl.returns.validate import PlanFacts, check_file
+from hwbs_xl.returns.checker import check_file
+from hwbs_xl.returns.facts import PlanFacts
 from hwbs_xl.text import normalise
 from test_returns_support import CYCLE, DPH, Cells, issued_files, plan_copy, read_manifest
 

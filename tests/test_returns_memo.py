@@ -80,13 +80,13 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record every file the check is run on (one worker, so it runs here)."""
     monkeypatch.setenv("HWBS_WORKERS", "1")
     seen: list[Path] = []
-    real = validate_mod._check_slim
+    real = validate_mod.check_bytes
 
-    def check(facts, sender, path):  # type: ignore[no-untyped-def]
+    def check(facts, path, data, *, sender=None):  # type: ignore[no-untyped-def]
         seen.append(path)
-        return real(facts, sender, path)
+        return real(facts, path, data, sender=sender)
 
-    monkeypatch.setattr(validate_mod, "_check_slim", check)
+    monkeypatch.setattr(validate_mod, "check_bytes", check)
     return seen
 
 

@@ -483,7 +483,7 @@ def check_issued(data: bytes, name: str, manifest: Manifest, issued: dict[str, d
     will be: it must open, hold no formula, carry the manifest exactly as signed, and hold every action's
     locked values where the manifest says, as issued."""
     from ..sheets.reader import a1, read_bytes
-    from ..returns.validate import column_number, locked_text, sheet_grid
+    from ..returns.checker import column_number, locked_text, sheet_grid
 
     read = read_bytes(data, name)
     if read.book is None:

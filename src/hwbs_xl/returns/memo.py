@@ -6,7 +6,7 @@ quarter of merge's time. ``validate`` writes its per-file results to ``<plan>/.h
 
 - the file's bytes (its SHA-256, computed again from the file merge reads), the path it was named by
   (the file and folder names take part in the sender check) and the ``--from`` sender;
-- everything a check reads from the plan (``facts_state``): the signing key, the open cycle, every issued
+- everything a check reads from the plan (``facts.facts_state``): the signing key, the open cycle, every issued
   workbook's record, every action, the workbook layout and status vocabulary, the plan folder and today's
   date; and the checking code itself (hwbs-xl's sources, the reading libraries' versions).
 
@@ -21,16 +21,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sys
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
+from ..errors import HwbsError
 from ..findings import Finding
+from ..manifest import from_record, to_record
 from ..model import Month
 from ..paths import PlanPaths
+from ..safeio import atomic_write
 from ..sheets.reader import ReadResult
-from .validate import PlanFacts, ReturnCheck, RowUpdate
+from .checker import file_mtime
+from .facts import PlanFacts
+from .results import ReturnCheck, RowUpdate
 
 MEMO_VERSION = 1
 MAX_ENTRIES = 50_000  # a plan has one return per lead; enough for several validate runs over a national inbox
@@ -46,48 +49,6 @@ def entry_key(sha256: str, path: Path, sender: str | None) -> str:
     """A result holds for these bytes, named by this path (as given, and where it points), from this sender."""
     path = Path(path)
     return "\0".join((sha256, str(path), str(path.absolute()), sender or ""))
-
-
-# ---- what a check depends on --------------------------------------------------------------------------------
-
-def facts_state(facts: PlanFacts) -> str:
-    """SHA-256 of everything ``check_file`` reads besides the file, taken from the facts the checks use (not
-    read again, so a register change in between cannot slip past): equal means a check gives the same result."""
-    h = hashlib.sha256()
-
-    def add(*values: Any) -> None:
-        for value in values:
-            text = str(value).encode("utf-8", "surrogatepass")
-            h.update(b"%d:" % len(text) + text)
-
-    add(MEMO_VERSION, _code_digest(), facts.paths.root, facts.today.isoformat(), facts.progress_max, repr(facts.vocab))
-    add(hashlib.sha256(facts.key).hexdigest() if facts.key is not None else "no key")
-    add(json.dumps(facts.layout, sort_keys=True, default=str), repr(facts.cycle))
-    add("issued", len(facts.issued))
-    for lead in sorted(facts.issued):
-        row = facts.issued[lead]
-        add(lead, len(row), *(item for kv in sorted(row.items()) for item in kv))
-    add("actions", len(facts.actions))
-    for action_id in sorted(facts.actions):
-        add(repr(facts.actions[action_id]))  # a dataclass: every field, in order
-    return h.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def _code_digest() -> str:
-    """hwbs-xl's own sources and the versions of what reads the files: new code may check differently."""
-    from importlib import metadata
-
-    h = hashlib.sha256(sys.version.encode())
-    package = Path(__file__).resolve().parent.parent
-    for source in sorted(package.rglob("*.py")):
-        h.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes() + b"\0")
-    for dist in ("python-calamine", "openpyxl", "xlsxwriter"):
-        try:
-            h.update(f"{dist}={metadata.version(dist)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{dist}=none".encode())
-    return h.hexdigest()
 
 
 # ---- reading and writing the memo ------------------------------------------------------------------------
@@ -119,9 +80,6 @@ def load(paths: PlanPaths, facts: PlanFacts) -> dict[str, dict[str, Any]]:
 
 def save(paths: PlanPaths, facts: PlanFacts, checks: Iterable[ReturnCheck], sender: str | None) -> None:
     """Remember these results beside the ones that still hold (best-effort: never fails the command)."""
-    from ..errors import HwbsError
-    from ..safeio import atomic_write
-
     key = _mac_key(facts)
     if key is None or not facts.state:
         return
@@ -150,8 +108,6 @@ def save(paths: PlanPaths, facts: PlanFacts, checks: Iterable[ReturnCheck], send
 
 def to_entry(check: ReturnCheck) -> dict[str, Any] | None:
     """A check as JSON data (None for a file refused before it was read: nothing to key it by)."""
-    from ..manifest import to_record
-
     if not check.sha256:
         return None
     return {"name": check.name, "sha256": check.sha256, "size": check.read.size, "bytes_read": check.bytes_read,
@@ -164,12 +120,10 @@ def to_entry(check: ReturnCheck) -> dict[str, Any] | None:
                       "revised_finish": r.revised_finish.iso if r.revised_finish else None} for r in check.rows]}
 
 
-def from_entry(entry: dict[str, Any], path: Path) -> ReturnCheck:
-    """The check ``to_entry`` described, for the file at ``path`` (its bytes already compared)."""
-    from ..manifest import from_record
-
+def from_entry(entry: dict[str, Any], path: Path, data: bytes = b"") -> ReturnCheck:
+    """The check ``to_entry`` described, for the file at ``path`` (whose bytes, ``data``, were compared)."""
     findings = [Finding(**f) for f in entry["findings"]]
-    read = ReadResult(entry["name"], path, entry["sha256"], entry["size"],
+    read = ReadResult(entry["name"], path, entry["sha256"], entry["size"], data,
                       findings=findings[: entry["read_findings"]])
     rows = [RowUpdate(**{k: r[k] for k in _ROW_FIELDS}, revised_finish=Month.from_iso(r["revised_finish"]))
             for r in entry["rows"]]
@@ -179,4 +133,24 @@ def from_entry(entry: dict[str, Any], path: Path) -> ReturnCheck:
                        format=entry["format"], bytes_read=entry["bytes_read"])
 
 
-__all__ = ["load", "save", "facts_state", "entry_key", "memo_path", "to_entry", "from_entry"]
+def for_files(memo: dict[str, dict[str, Any]], files: Sequence[Path], sender: str | None) -> dict[str, dict[str, Any]]:
+    """The entries that could hold for ``files`` from ``sender`` (whatever their bytes turn out to be): all
+    a check needs to be handed, where the whole memo may hold other inboxes' results too."""
+    wanted = {entry_key("", Path(p), sender) for p in files}
+    return {k: v for k, v in memo.items() if "\0" + k.split("\0", 1)[-1] in wanted}
+
+
+def remembered(memo: dict[str, dict[str, Any]], data: bytes, path: Path, sender: str | None) -> ReturnCheck | None:
+    """The remembered check of these bytes, read from ``path``, from ``sender``; None when there is none."""
+    entry = memo.get(entry_key(hashlib.sha256(data).hexdigest(), path, sender))
+    if entry is None:
+        return None
+    try:
+        check = from_entry(entry, path, data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    check.mtime = file_mtime(path)
+    return check
+
+
+__all__ = ["load", "save", "entry_key", "memo_path", "to_entry", "from_entry", "for_files", "remembered"]

@@ -25,28 +25,29 @@ was or fully merged. The master appendix workbook is regenerated after the commi
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
-from ..errors import HwbsError, StorageFailed, UsageProblem
+from ..errors import HwbsError, UsageProblem
 from ..findings import INFO, Finding, Report, report_json
-from ..model import Action
+from ..model import Flag, Provenance, ReturnRecord, ReturnState, Update
 from ..paths import PlanPaths
-from ..register import Register, now_iso
-from ..safeio import TEMP_PREFIX, atomic_write_all, check_writable, clean_stale_temps, plan_lock
+from ..register import Batch, Register, flag_row, now_iso, return_row, update_row
+from ..safeio import TEMP_PREFIX, check_writable, clean_stale_temps, plan_lock
 from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import memo
-from ..sheets.reader import file_bytes
-from .validate import (PlanFacts, ReturnCheck, RowUpdate, ValidationResult, check_files, expand_inputs,
-                       write_validation_reports)
+from .evidence import EvidenceCopies, evidence_path
+from .facts import PlanFacts
+from .notes import write_validation_reports
+from .results import ReturnCheck, RowUpdate, ValidationResult
+from .validate import check_files, expand_inputs
 
-MERGED, QUERIED, REJECTED, SUPERSEDED = "merged", "queried", "rejected", "superseded"
-TAKEN_STATES = (MERGED, QUERIED)
+MERGED, QUERIED, REJECTED, SUPERSEDED = (ReturnState.MERGED, ReturnState.QUERIED, ReturnState.REJECTED,
+                                         ReturnState.SUPERSEDED)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class ActionChange:
 @dataclass
 class FileOutcome:
     check: ReturnCheck
-    state: str  # merged, queried, rejected, superseded, already-merged
+    state: ReturnState  # merged, queried, rejected, superseded, already-merged
     evidence: Path | None = None
     changes: list[ActionChange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -239,14 +240,17 @@ def preflight(paths: PlanPaths) -> None:
 def _run(paths: PlanPaths, reg: Register, files: list[Path], *, dry_run: bool, command: str,
          sender: str | None, today: date | None) -> MergeResult:
     facts = PlanFacts.load(paths, reg, today)
-    checks = check_files(facts, files, sender=sender, memo=memo.load(paths, facts))  # validate's, where it holds
-    validation = ValidationResult(facts.cycle.label if facts.cycle else None, checks)
-    planner = _Planner(reg, facts)
-    outcomes = planner.plan(checks)
-    result = MergeResult(validation.cycle, dry_run, outcomes, validation)
-    if dry_run:
-        return result
-    keep_evidence(paths, outcomes)  # durable before the batch that records them commits
+    with EvidenceCopies(paths, write=not dry_run) as evidence:  # in place before the batch that records them
+        checks = [evidence.keep(c) for c in check_files(facts, files, sender=sender, keep_bytes=not dry_run,
+                                                        memo=memo.load(paths, facts))]  # validate's, where it holds
+        validation = ValidationResult(facts.cycle.label if facts.cycle else None, checks)
+        planner = _Planner(reg, facts)
+        outcomes = planner.plan(checks)
+        result = MergeResult(validation.cycle, dry_run, outcomes, validation)
+        if dry_run:
+            return result
+        for o in outcomes:
+            o.evidence = evidence.path(o.check)
     summary = _summary(outcomes, validation.cycle)
     with reg.batch("merge", command=command, files=[str(p) for p in files], summary=summary) as b:
         planner.apply(b, outcomes, paths)
@@ -258,38 +262,6 @@ def _summary(outcomes: list[FileOutcome], cycle: str | None) -> str:
     taken = sum(1 for o in outcomes for ch in o.changes if ch.kind in ("new", "replaced"))
     flagged = sum(1 for o in outcomes for ch in o.changes if ch.kind in ("conflict", "register-changed"))
     return f"merged {len(outcomes)} return(s) for {cycle}: {taken} update(s), {flagged} flagged"
-
-
-def evidence_path(paths: PlanPaths, check: ReturnCheck) -> Path:
-    suffix = Path(check.name).suffix.lower()
-    suffix = suffix if suffix.isascii() and len(suffix) <= 6 and suffix[1:].isalnum() else ".bin"
-    return paths.evidence / f"{check.sha256}{suffix}"
-
-
-def keep_evidence(paths: PlanPaths, outcomes: Sequence[FileOutcome]) -> None:
-    """Store the exact bytes that were validated, named by their SHA-256 (content-addressed, so a second
-    copy is never written, and a file left by a killed run is simply reused); sets each outcome's
-    ``evidence``. Each file is read again, one at a time, and must still have the SHA-256 that was checked;
-    the evidence folder is synced once, after the last file, not once per file."""
-    todo: dict[str, tuple[Path, ReturnCheck]] = {}
-    for o in outcomes:
-        if not o.check.bytes_read:
-            continue  # refused before reading (too large, unreadable): nothing to keep
-        o.evidence = target = evidence_path(paths, o.check)
-        if o.check.sha256 not in todo and not (target.is_file() and target.stat().st_size == o.check.read.size):
-            todo[o.check.sha256] = (target, o.check)
-    atomic_write_all(_checked_bytes(todo.values()))
-
-
-def _checked_bytes(files: Iterable[tuple[Path, ReturnCheck]]) -> Iterator[tuple[Path, bytes]]:
-    for target, check in files:
-        data = file_bytes(check.path)
-        if not isinstance(data, bytes) or hashlib.sha256(data).hexdigest() != check.sha256:
-            raise StorageFailed(f"{check.name} changed (or went) while it was being merged, so the copy kept as "
-                                "evidence would not be the file that was checked. Nothing was merged.",
-                                hint="Wait until nobody is saving into the folder, then run merge again.",
-                                code="return-changed")
-        yield target, data
 
 
 def regenerate_master(paths: PlanPaths) -> Path:
@@ -306,18 +278,19 @@ class _Planner:
     """Decides every change before anything is written, so a dry run and a real run agree exactly."""
 
     def __init__(self, reg: Register, facts: PlanFacts) -> None:
-        self.reg, self.facts = reg, facts
+        self.facts = facts
         self.cycle = facts.cycle.label if facts.cycle else None
-        self.returns: dict[str, dict[str, Any]] = {}
+        self.stored: dict[str, ReturnRecord] = {}  # the register's returns before this merge
+        self.returns: dict[str, ReturnRecord] = {}  # those, and the ones this merge takes
         # (lead, cycle) -> their returns: looked up per file, so a scan of every return made merge quadratic
-        self.by_lead: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
-        for r in reg.conn.execute("SELECT * FROM returns"):
-            self._remember(dict(r))
+        self.by_lead: dict[tuple[str | None, str | None], list[ReturnRecord]] = {}
+        for r in reg.returns():
+            self.stored[r.sha256] = r
+            self._remember(r)
         self.recorded: set[str] = set()  # returns recorded by this merge
-        rows = reg.conn.execute("SELECT * FROM updates WHERE cycle = ?", (self.cycle,)) if self.cycle else []
-        self.current: dict[str, dict[str, Any]] = {r["action_id"]: dict(r) for r in rows}
-        self.puts: list[tuple[str, dict[str, Any]]] = []
-        self.flags: list[dict[str, Any]] = []
+        self.current: dict[str, Update] = {u.action_id: u for u in reg.updates(cycle=self.cycle)} if self.cycle else {}
+        self.puts: list[Update | ReturnRecord] = []  # in the order they are written
+        self.flags: list[Flag] = []  # their ids are given when they are written
         self.superseded: dict[str, str] = {}  # sha -> by sha
 
     def plan(self, checks: list[ReturnCheck]) -> list[FileOutcome]:
@@ -327,8 +300,7 @@ class _Planner:
             if not check.sha256:  # refused before a byte was read (unreadable, too large): no content to
                 outcomes.append(FileOutcome(check, REJECTED))  # record or compare; its findings say why
                 continue
-            if check.sha256 in seen or (check.sha256 in self.returns
-                                        and self.returns[check.sha256]["state"] != REJECTED):
+            if check.sha256 in seen or (check.sha256 in self.returns and self.returns[check.sha256].state != REJECTED):
                 outcomes.append(self._already(check))
             elif check.rejected:
                 outcomes.append(self._rejected(check))
@@ -339,9 +311,9 @@ class _Planner:
 
     def _already(self, check: ReturnCheck) -> FileOutcome:
         earlier = self.returns.get(check.sha256)
-        when = f" on {earlier['received_at']}" if earlier else " (the same file was given twice)"
+        when = f" on {earlier.received_at}" if earlier else " (the same file was given twice)"
         f = Finding("already-merged", f"{check.name} was merged before{when}; nothing changed.", file=check.name)
-        return FileOutcome(check, "already-merged", findings=[f])
+        return FileOutcome(check, ReturnState.ALREADY_MERGED, findings=[f])
 
     def _rejected(self, check: ReturnCheck) -> FileOutcome:
         self._record_return(check, REJECTED, [])
@@ -353,16 +325,16 @@ class _Planner:
         if newer is not None:
             outcome.state = SUPERSEDED
             outcome.findings.append(Finding(
-                "return-older-ignored", f"{check.name} is older than {newer['original_name']}, which {check.lead} "
+                "return-older-ignored", f"{check.name} is older than {newer.original_name}, which {check.lead} "
                 "returned and which was already merged; this older copy was not taken.", file=check.name))
             self._record_return(check, SUPERSEDED, [])
             return outcome
         for earlier in self._earlier_taken(check):
-            self.superseded[earlier["sha256"]] = check.sha256
+            self.superseded[earlier.sha256] = check.sha256
             outcome.findings.append(Finding(
                 "return-superseded", f"{check.name} is a newer return from {check.lead}; it replaces "
-                f"{earlier['original_name']} (received {earlier['received_at']}) for the actions it answers.",
-                file=check.name, detail={"superseded": earlier["sha256"]}))
+                f"{earlier.original_name} (received {earlier.received_at}) for the actions it answers.",
+                file=check.name, detail={"superseded": earlier.sha256}))
         for row in check.usable_rows():
             outcome.changes.append(self._row(check, row))
         for ch in outcome.changes:
@@ -381,60 +353,58 @@ class _Planner:
         self._record_return(check, outcome.state, [ch.action_id for ch in outcome.changes])
         return outcome
 
-    def _newer_merged(self, check: ReturnCheck) -> dict[str, Any] | None:
-        newer = [r for r in self._lead_returns(check) if _report(r).get("mtime", 0) > check.mtime]
-        return max(newer, key=lambda r: _report(r).get("mtime", 0)) if newer else None
+    def _newer_merged(self, check: ReturnCheck) -> ReturnRecord | None:
+        newer = [r for r in self._lead_returns(check) if r.mtime > check.mtime]
+        return max(newer, key=lambda r: r.mtime) if newer else None
 
-    def _earlier_taken(self, check: ReturnCheck) -> list[dict[str, Any]]:
-        return [r for r in self._lead_returns(check) if r["sha256"] not in self.superseded]
+    def _earlier_taken(self, check: ReturnCheck) -> list[ReturnRecord]:
+        return [r for r in self._lead_returns(check) if r.sha256 not in self.superseded]
 
-    def _lead_returns(self, check: ReturnCheck) -> list[dict[str, Any]]:
-        return [r for r in self.by_lead.get((check.lead, check.cycle), [])
-                if r["state"] in TAKEN_STATES and r["sha256"] != check.sha256]
+    def _lead_returns(self, check: ReturnCheck) -> list[ReturnRecord]:
+        return [r for r in self.by_lead.get((check.lead, check.cycle), []) if r.state.taken and r.sha256 != check.sha256]
 
-    def _remember(self, row: dict[str, Any]) -> None:
-        self.returns[row["sha256"]] = row
-        self.by_lead.setdefault((row["lead"], row["cycle"]), []).append(row)
+    def _remember(self, record: ReturnRecord) -> None:
+        self.returns[record.sha256] = record
+        self.by_lead.setdefault((record.lead, record.cycle), []).append(record)
 
     def _row(self, check: ReturnCheck, row: RowUpdate) -> ActionChange:
         assert check.lead is not None
-        returned = row.content()
         cur = self.current.get(row.action_id)
         now = _content(cur) if cur else None
         kind = "new"
         if cur is not None:
-            if _same(now, returned):
+            if _same(cur, row):
                 kind = "same"
-            elif cur.get("returned_by") == check.lead and self._from_return(cur):
+            elif cur.source.returned_by == check.lead and self._from_return(cur):
                 kind = "replaced"
-            elif cur.get("returned_by") and self._from_return(cur):
+            elif cur.source.returned_by and self._from_return(cur):
                 kind = "conflict"
             else:
                 kind = "register-changed"
-        change = ActionChange(row.action_id, row.title, check.lead, check.name, kind, now, returned)
+        change = ActionChange(row.action_id, row.title, check.lead, check.name, kind, now, row.content())
         if kind in ("new", "replaced"):
-            update = self._update_row(check, row)
+            update = self._update(check, row)
             self.current[row.action_id] = update
-            self.puts.append(("updates", update))
+            self.puts.append(update)
         elif kind in ("conflict", "register-changed"):
             self._flag(check, row, change, cur)
         return change
 
-    def _from_return(self, cur: dict[str, Any]) -> bool:
-        sha = cur.get("source_sha256")
+    def _from_return(self, cur: Update) -> bool:
+        sha = cur.source.sha256
         return bool(sha) and (sha in self.returns or sha in self.recorded)
 
-    def _update_row(self, check: ReturnCheck, row: RowUpdate) -> dict[str, Any]:
-        action: Action | None = self.facts.actions.get(row.action_id)
-        return {"action_id": row.action_id, "cycle": self.cycle, "status": row.status, "status_raw": row.status_raw,
-                "needs_review": int(row.needs_review), "progress": row.progress,
-                "revised_finish": row.revised_finish.iso if row.revised_finish else None, "comment": row.comment,
-                "activity_as_reported": action.activity if action else "",
-                "leads_as_reported": json.dumps(list(action.leads) if action else []),
-                "source_file": check.name, "source_sha256": check.sha256, "source_where": row.where,
-                "returned_by": check.lead, "recorded_at": None, "batch_id": None}
+    def _update(self, check: ReturnCheck, row: RowUpdate) -> Update:
+        """The lead's update as the register keeps it (recorded when, and by which batch: when it is written)."""
+        assert self.cycle is not None  # a workbook of no open cycle is refused before it is merged
+        action = self.facts.actions.get(row.action_id)
+        return Update(action_id=row.action_id, cycle=self.cycle, status=row.status, status_raw=row.status_raw,
+                      progress=row.progress, revised_finish=row.revised_finish, comment=row.comment,
+                      needs_review=row.needs_review, activity_as_reported=action.activity if action else "",
+                      leads_as_reported=action.leads if action else (),
+                      source=Provenance(file=check.name, sha256=check.sha256, where=row.where, returned_by=check.lead))
 
-    def _flag(self, check: ReturnCheck, row: RowUpdate, change: ActionChange, cur: dict[str, Any] | None) -> None:
+    def _flag(self, check: ReturnCheck, row: RowUpdate, change: ActionChange, cur: Update | None) -> None:
         """One flag per field the two versions disagree on, in the form `hwbs-xl settle` / `review` settle:
         status (answer a status), progress (answer the text to keep, or "keep"), revised finish (a month).
         Each flag's ``raw`` holds both whole versions side by side."""
@@ -443,52 +413,50 @@ class _Planner:
         code = "return-conflict" if change.kind == "conflict" else "register-changed-since-issue"
         first = now.get("by") or "the register"
         raw = json.dumps({"register": now, "returned": mine}, ensure_ascii=False)
-        for field, key in (("status", "status_raw"), ("progress", "progress"), ("revised_finish", "revised_finish")):
+        for what, key in (("status", "status_raw"), ("progress", "progress"), ("revised_finish", "revised_finish")):
             a, b = now.get(key) or "", change.returned.get(key) or ""
             if a == b:
                 continue
-            message = (f"{row.action_id}, {field.replace('_', ' ')} for {self.cycle}: {first} says {_short(a)}, "
+            message = (f"{row.action_id}, {what.replace('_', ' ')} for {self.cycle}: {first} says {_short(a)}, "
                        f"{check.lead} says {_short(b)}. The register keeps the first until you settle it "
-                       f"(give the value to keep{', or keep' if field == 'progress' else ''}).")
-            self.flags.append({"action_id": row.action_id, "cycle": self.cycle, "field": field, "code": code,
-                               "raw": raw, "message": message,
-                               "candidates": json.dumps([a, b], ensure_ascii=False)})
-        if cur is not None and not cur.get("needs_review"):
-            flagged = {**cur, "needs_review": 1}
+                       f"(give the value to keep{', or keep' if what == 'progress' else ''}).")
+            self.flags.append(Flag(id=0, action_id=row.action_id, cycle=self.cycle, field=what, code=code, raw=raw,
+                                   message=message, candidates=(a, b)))
+        if cur is not None and not cur.needs_review:
+            flagged = replace(cur, needs_review=True)
             self.current[row.action_id] = flagged
-            self.puts.append(("updates", flagged))
+            self.puts.append(flagged)
 
-    def _record_return(self, check: ReturnCheck, state: str, actions: list[str]) -> None:
-        report = {"mtime": check.mtime, "file": str(check.path), "actions": actions,
-                  "severity": Report(check.findings).by_severity(),
+    def _record_return(self, check: ReturnCheck, state: ReturnState, actions: list[str]) -> None:
+        report = {"file": str(check.path), "actions": actions, "severity": Report(check.findings).by_severity(),
                   "codes": sorted({f.code for f in check.findings if f.severity != INFO})}
-        row = {"sha256": check.sha256, "original_name": check.name, "stored_path": "", "received_at": None,
-               "cycle": check.cycle, "lead": check.lead, "state": state,
-               "report": json.dumps(report, ensure_ascii=False, sort_keys=True)}
-        self.puts.append(("returns", row))
+        record = ReturnRecord(sha256=check.sha256, original_name=check.name, state=state, cycle=check.cycle,
+                              lead=check.lead, mtime=check.mtime, report=report)
+        self.puts.append(record)
         self.recorded.add(check.sha256)
-        if state in TAKEN_STATES and check.sha256 not in self.returns:
-            self._remember({**row, "received_at": "this merge"})  # a later file this run supersedes it
+        if state.taken and check.sha256 not in self.returns:
+            self._remember(replace(record, received_at="this merge"))  # a later file this run supersedes it
 
-    def apply(self, b: Any, outcomes: list[FileOutcome], paths: PlanPaths) -> None:
-        """Write the planned changes into batch ``b`` (the caller's transaction)."""
+    def apply(self, b: Batch, outcomes: list[FileOutcome], paths: PlanPaths) -> None:
+        """Write the planned changes into batch ``b`` (the caller's transaction), through the register's rows."""
         stamp = now_iso()
         # every evidence file is in one folder (evidence_path): resolve it once, not once per file (a resolve
         # is a system call per folder on the path; 6,000 of them were 2% of a national merge)
         folder = _relative(paths, paths.evidence)
         evidence = {o.check.sha256: f"{folder}/{o.evidence.name}" for o in outcomes if o.evidence}
-        for table, row in self.puts:
-            if table == "updates":
-                b.put("updates", {**row, "recorded_at": row["recorded_at"] or stamp, "batch_id": row["batch_id"] or b.id})
+        for item in self.puts:
+            if isinstance(item, Update):
+                source = replace(item.source, recorded_at=item.source.recorded_at or stamp,
+                                 batch=item.source.batch or b.id)
+                b.put("updates", update_row(replace(item, source=source)))
             else:
-                stored = evidence.get(row["sha256"])
-                existing = b.get("returns", {"sha256": row["sha256"]})
-                b.put("returns", {**row, "stored_path": stored or "",
-                                  "received_at": existing["received_at"] if existing else stamp})
+                earlier = self.stored.get(item.sha256)
+                b.put("returns", return_row(replace(item, stored_path=evidence.get(item.sha256) or "",
+                                                    received_at=earlier.received_at if earlier else stamp)))
         for sha in self.superseded:
-            b.put("returns", {"sha256": sha, "state": SUPERSEDED})
+            b.mark_return(sha, SUPERSEDED)
         for flag in self.flags:
-            b.put("flags", {"id": b.new_flag_id(), **flag})
+            b.put("flags", flag_row(replace(flag, id=b.new_flag_id())))
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -496,22 +464,17 @@ def _short(text: str, width: int = 60) -> str:
     return repr(one if len(one) <= width else one[: width - 1] + "…") if one else "(nothing)"
 
 
-def _same(now: dict[str, Any] | None, returned: dict[str, Any]) -> bool:
-    return now is not None and all(now.get(k) == v for k, v in returned.items())
+def _same(now: Update, row: RowUpdate) -> bool:
+    """The register already says what the lead returned."""
+    return (now.status, now.status_raw, now.progress, now.revised_finish, now.comment) == \
+        (row.status, row.status_raw, row.progress, row.revised_finish, row.comment)
 
 
-def _content(row: dict[str, Any]) -> dict[str, Any]:
-    return {"status": row.get("status"), "status_raw": row.get("status_raw") or "", "progress": row.get("progress") or "",
-            "revised_finish": row.get("revised_finish"), "comment": row.get("comment") or "",
-            "by": row.get("returned_by")}
-
-
-def _report(row: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(row.get("report") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+def _content(u: Update) -> dict[str, Any]:
+    """An update as comparable data, with who returned it (for conflicts and the dry run)."""
+    return {"status": u.status, "status_raw": u.status_raw, "progress": u.progress,
+            "revised_finish": u.revised_finish.iso if u.revised_finish else None, "comment": u.comment,
+            "by": u.source.returned_by}
 
 
 def _relative(paths: PlanPaths, path: Path) -> str:
@@ -521,5 +484,5 @@ def _relative(paths: PlanPaths, path: Path) -> str:
         return str(path)
 
 
-__all__ = ["merge", "MergeResult", "FileOutcome", "ActionChange", "keep_evidence", "evidence_path", "preflight",
+__all__ = ["merge", "MergeResult", "FileOutcome", "ActionChange", "evidence_path", "preflight",
            "regenerate_master", "side_by_side"]

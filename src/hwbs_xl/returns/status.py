@@ -18,13 +18,14 @@ from ..issue.drafts import build_eml, fill, render_template
 from ..errors import UsageProblem
 from ..findings import report_json
 from ..manifest import from_record
-from ..model import Cycle
+from ..model import Cycle, ReturnRecord, ReturnState
 from ..paths import PlanPaths, distinct_file_names, slug
 from ..register import Register
 from ..safeio import atomic_write
-from .validate import reports_dir
+from .notes import reports_dir
 
-MERGED, QUERIED, REJECTED, OUTSTANDING = "merged", "queried", "rejected", "outstanding"
+MERGED, QUERIED, REJECTED, OUTSTANDING = (ReturnState.MERGED, ReturnState.QUERIED, ReturnState.REJECTED,
+                                          ReturnState.OUTSTANDING)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class LeadReturn:
     issued_at: str
     received: int  # returned files, whatever their fate
     last_received: str | None
-    state: str  # merged, queried, rejected (returned but unusable), outstanding
+    state: ReturnState  # merged, queried, rejected (returned but unusable), outstanding
     overdue: bool
     updated: int  # actions with an update from this lead in the register
 
@@ -121,33 +122,33 @@ def status(paths: PlanPaths, *, drafts: bool = False, today: date | None = None,
 
 def _positions(paths: PlanPaths, reg: Register, cycle: Cycle, today: date) -> list[LeadReturn]:
     contacts = {k: str(v) for k, v in templates.load_toml("contacts.toml", paths.root).get("leads", {}).items()}
-    returns: dict[str, list[dict[str, Any]]] = {}
-    for row in reg.conn.execute("SELECT * FROM returns WHERE cycle = ? ORDER BY received_at", (cycle.label,)):
-        returns.setdefault(row["lead"], []).append(dict(row))
+    returns: dict[str | None, list[ReturnRecord]] = {}
+    for record in sorted(reg.returns(cycle=cycle.label), key=lambda r: r.received_at or ""):
+        returns.setdefault(record.lead, []).append(record)
     updated: dict[str, int] = {}
     for u in reg.updates(cycle=cycle.label):
         if u.source.returned_by:
             updated[u.source.returned_by] = updated.get(u.source.returned_by, 0) + 1
     overdue_now = cycle.due_date is not None and today > cycle.due_date
     out = []
-    for row in reg.conn.execute("SELECT * FROM issued WHERE cycle = ? ORDER BY lead", (cycle.label,)):
-        lead = row["lead"]
-        manifest, _ = from_record(row["manifest"])
+    for issued in reg.issued(cycle.label):
+        lead = issued.lead
+        manifest, _ = from_record(issued.manifest)
         mine = returns.get(lead, [])
         state = _state(mine)
-        out.append(LeadReturn(lead=lead, email=contacts.get(lead, ""), actions=len(manifest.rows), file=row["file"],
-                              issued_at=row["generated_at"], received=len(mine),
-                              last_received=mine[-1]["received_at"] if mine else None, state=state,
+        out.append(LeadReturn(lead=lead, email=contacts.get(lead, ""), actions=len(manifest.rows), file=issued.file,
+                              issued_at=issued.generated_at, received=len(mine),
+                              last_received=mine[-1].received_at if mine else None, state=state,
                               overdue=overdue_now and state in (OUTSTANDING, REJECTED), updated=updated.get(lead, 0)))
     return out
 
 
-def _state(returns: list[dict[str, Any]]) -> str:
+def _state(returns: list[ReturnRecord]) -> ReturnState:
     """A lead's position from their returns: the latest usable return decides; only rejected ones count as none."""
-    taken = [r for r in returns if r["state"] in (MERGED, QUERIED, "superseded")]
-    current = [r for r in taken if r["state"] != "superseded"]
+    taken = [r for r in returns if r.state.taken or r.state is ReturnState.SUPERSEDED]
+    current = [r for r in taken if r.state is not ReturnState.SUPERSEDED]
     if current:
-        return str(current[-1]["state"])
+        return current[-1].state
     if taken:
         return MERGED
     return REJECTED if returns else OUTSTANDING
@@ -156,7 +157,7 @@ def _state(returns: list[dict[str, Any]]) -> str:
 # ---- the chase list files -------------------------------------------------------------------------------
 
 def _cells(r: LeadReturn, words: dict[str, str]) -> dict[str, object]:
-    return {"lead": r.lead, "email": r.email, "actions": r.actions, "state": words.get(r.state, r.state),
+    return {"lead": r.lead, "email": r.email, "actions": r.actions, "state": words.get(r.state, r.state.value),
             "overdue": words.get("overdue", "OVERDUE") if r.overdue else words.get("not_overdue", ""),
             "updated": r.updated, "last_received": _when(r.last_received), "file": Path(r.file).name}
 
@@ -210,15 +211,14 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
     head = wb.add_format({**base, **border, "bold": True, "bg_color": colours.get("header_fill", "#1F3864"),
                           "font_color": colours.get("header_font", "#FFFFFF")})
     fills = {state: wb.add_format({**base, **border, "bg_color": colours.get(f"{state}_fill", "#FFFFFF")})
-             for state in ("merged", "queried", "outstanding", "overdue")}
+             for state in (MERGED, QUERIED, OUTSTANDING, "overdue")}
     widths = [float(c.get("width", 14)) for c in cols]
     for i, c in enumerate(cols):
         xlsxout.write_text(ws, 3, i, c["heading"], head, what="a heading")
         xlsxout.check(ws.set_column(i, i, widths[i]), "a column width")
     ws.set_row(3, xlsxout.row_height([c["heading"] for c in cols], widths, spare_line=False))
     for n, (r, row) in enumerate(zip(_ordered(reg.leads), rows)):
-        fmt = fills["overdue" if r.overdue else "merged" if r.state == MERGED else
-                    "queried" if r.state == QUERIED else "outstanding"]
+        fmt = fills["overdue" if r.overdue else r.state if r.state in (MERGED, QUERIED) else OUTSTANDING]
         for i, c in enumerate(cols):
             value = row[c["key"]]
             if isinstance(value, int):
