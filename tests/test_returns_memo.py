@@ -1,7 +1,7 @@
 """validate's results reused by merge (returns/memo.py), checks on several processes, evidence written once.
 
 Every test uses real returned workbooks (the plan's own, filled with openpyxl) and real bad files. Whether
-merge checked a file again is seen by counting calls of the per-file check (``_check_slim``) with one
+merge checked a file again is seen by counting calls of the per-file check (``check_bytes``) with one
 worker, so the count is taken in this process; nothing about file I/O is replaced.
 """
 
@@ -129,6 +129,49 @@ def test_evidence_is_every_readable_file_byte_for_byte_and_checks_hold_no_bytes(
     assert not list(plan.evidence.glob(".hwbs-tmp-*"))
     for o in result.files:  # memory stays flat: no file's bytes or sheets are held until the batch
         assert o.check.read.data == b"" and o.check.read.book is None
+
+
+def opened(monkeypatch: pytest.MonkeyPatch, folder: Path) -> dict[str, int]:
+    """Count every opening of a file in ``folder`` (one worker, so all of them happen in this process)."""
+    import builtins
+    import os
+
+    monkeypatch.setenv("HWBS_WORKERS", "1")
+    counts: dict[str, int] = {}
+    real_os_open, real_open = os.open, builtins.open
+
+    def count(path: object) -> None:
+        if isinstance(path, (str, Path)) and Path(path).parent == folder:
+            counts[Path(path).name] = counts.get(Path(path).name, 0) + 1
+
+    def os_open(path, *args, **kw):  # type: ignore[no-untyped-def]
+        count(path)
+        return real_os_open(path, *args, **kw)
+
+    def open_(path, *args, **kw):  # type: ignore[no-untyped-def]
+        count(path)
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    return counts
+
+
+@pytest.mark.parametrize("validated_first", [False, True])
+def test_merge_reads_each_returned_file_once_and_keeps_those_bytes(plan: PlanPaths, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  validated_first: bool) -> None:
+    files = inbox(plan, tmp_path / "inbox")
+    if validated_first:
+        validate(plan, files, today=TODAY)  # merge then takes validate's results: the file is still read once
+    counts = opened(monkeypatch, tmp_path / "inbox")
+    result = run_merge(plan, files)
+    monkeypatch.undo()
+    assert counts == {p.name: 1 for p in files}
+    for o in result.files:
+        if o.evidence is not None:
+            assert o.evidence.name.startswith(o.check.sha256)
+            assert hashlib.sha256(o.evidence.read_bytes()).hexdigest() == o.check.sha256
 
 
 # ---- merge reuses validate's result only when nothing it depends on changed -----------------------------
