@@ -64,9 +64,9 @@ class ReturnCheck:
         need is in the findings and rows, and keeping every file's sheets until the batch is written made
         memory grow with the inbox (891 MB for 6,000 returns). Merge keeps the bytes only until its evidence
         copy of them is staged (``evidence.EvidenceCopies``), so the evidence is the very bytes checked."""
-        read = self.read
-        self.read = ReadResult(read.name, read.path, read.sha256, read.size, data=read.data if keep_bytes else b"",
-                               findings=read.findings)
+        self.read.book = None
+        if not keep_bytes:
+            self.read.data = b""
         return self
 
     @property
