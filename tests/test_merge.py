@@ -302,11 +302,36 @@ def test_cli_exit_codes(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
     validate = subprocess.run([*cmd, "validate", str(bad)], capture_output=True, text=True)
     assert validate.returncode == 1 and "status-not-in-list" in validate.stdout
     dry = subprocess.run([*cmd, "merge", "--dry-run", str(bad)], capture_output=True, text=True)
-    assert dry.returncode == 0 and "dry run" in dry.stdout
+    assert dry.returncode == 1 and "dry run" in dry.stdout  # the same verdict as validate, nothing written
+    assert dry.stdout.rstrip().splitlines()[-1].startswith("Not everything was taken")
     with plan_lock(plan.lock, "merge returns"):
         busy = subprocess.run([*cmd, "merge", str(bad)], capture_output=True, text=True,
                               env={**os.environ, "HWBS_LOCK_TIMEOUT": "0.2"})
     assert busy.returncode == 3 and "register-busy" in busy.stderr and "Traceback" not in busy.stderr
+
+
+def test_merge_exits_1_after_committing_what_was_good_and_a_merge_that_took_nothing_changes_nothing(
+        plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A folder with one good return and one refused row: the good update is committed, the exit is 1 and
+    the last line says why. The same folder again takes nothing: no batch, master.xlsx left as it was."""
+    inbox = tmp_path / "inbox"
+    fill(plan, DPH, inbox / "one.xlsx", {("KA1-02", "new_status"): "Finished",
+                                         ("KA2-02", "new_status"): "Completed", ("KA2-02", "new_progress"): "Done."})
+    cmd = [*hwbs_command(), "--plan", str(plan.root), "merge", str(inbox)]
+    first = subprocess.run(cmd, capture_output=True, text=True)
+    assert first.returncode == 1, first.stdout + first.stderr
+    last = first.stdout.rstrip().splitlines()[-1]
+    assert last == "Not everything was taken: 0 file(s) and 1 row(s) refused; everything else is merged (exit 1)."
+    with Register.open(plan) as reg:
+        batches = len(reg.log())
+        assert reg.update("KA2-02", CYCLE) is not None and reg.update("KA1-02", CYCLE) is None
+    master = plan.master.stat().st_mtime_ns
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 1 and "Register batch" not in again.stdout
+    assert "Master appendix workbook regenerated" not in again.stdout
+    with Register.open(plan) as reg:
+        assert len(reg.log()) == batches
+    assert plan.master.stat().st_mtime_ns == master
 
 
 DISK_FULL = r"""

@@ -68,6 +68,8 @@ def merge(ctx: Context, inputs: tuple[Path, ...], dry_run: bool, sender: str | N
 
     result = run(ctx.paths, _inputs(ctx, inputs), dry_run=dry_run, command=ctx.command_line(), sender=sender)
     click.echo(result.to_json() if as_json else "\n".join(result.lines(details=details)))
+    if not result.ok:  # what was good is committed; a refused file or row is still invalid data
+        sys.exit(EXIT_INVALID)
 
 
 @main.command()

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..errors import HwbsError, UsageProblem
-from ..findings import INFO, Finding, Report, report_json
+from ..findings import ERROR, INFO, Finding, Report, report_json
 from ..model import Flag, Provenance, ReturnRecord, ReturnState, Update
 from ..paths import PlanPaths
 from ..register import Batch, Register, flag_row, now_iso, return_row, update_row
@@ -113,6 +113,13 @@ class MergeResult:
     def ok(self) -> bool:
         return self.report.ok
 
+    def refused(self) -> tuple[int, int]:
+        """(files refused whole, rows refused in the other files): what makes merge exit 1."""
+        files = sum(1 for o in self.files if o.state == REJECTED)
+        rows = {(o.check.name, f.action_id) for o in self.files if o.state != REJECTED
+                for f in [*o.check.problems, *o.findings] if f.severity == ERROR and f.action_id}
+        return files, len(rows)
+
     def lines(self, *, details: bool = False) -> list[str]:
         verb = "Would merge (dry run, nothing written)" if self.dry_run else "Merged"
         taken = sum(1 for ch in self.changes if ch.kind in ("new", "replaced"))
@@ -139,6 +146,11 @@ class MergeResult:
         if self.master_problem:
             out.append("The merge is saved, but the master appendix workbook was not regenerated: "
                        f"{self.master_problem} (hwbs-xl merge on the same files regenerates it).")
+        if not self.ok:  # the last line says why the exit code is 1
+            files, rows = self.refused()
+            kept = "nothing was written" if self.dry_run else ("everything else is merged" if self.batch_id
+                                                               else "nothing else was there to take")
+            out.append(f"Not everything was taken: {files} file(s) and {rows} row(s) refused; {kept} (exit 1).")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,6 +218,8 @@ def merge(paths: PlanPaths, inputs: Sequence[Path], *, dry_run: bool = False, co
                 where=str(paths.root), detail={"left_behind": interrupted}))
         write_validation_reports(paths, result.validation, kind="merge", payload=result.to_json)
         result.written += [p for p in [result.validation.report_file, *result.validation.notes] if p]
+        if result.batch_id is None:  # nothing was recorded: master.xlsx is still true
+            return result
         try:
             result.master = regenerate_master(paths)
         except HwbsError as exc:  # the merge is committed; say plainly what is left to do
