@@ -13,6 +13,7 @@ from test_appendix_pdf import _column_text
 
 from conftest import libreoffice_required
 from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import build as apb
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
@@ -28,9 +29,9 @@ def barnet(tmp_path_factory: pytest.TempPathFactory) -> PlanPaths:
 
 
 @pytest.fixture(scope="module")
-def april_2024_pdf(barnet: PlanPaths) -> ap.AppendixResult:
+def april_2024_pdf(barnet: PlanPaths) -> apb.AppendixResult:
     libreoffice_required()
-    return ap.build_appendix(barnet, cycle="April 2024")
+    return apb.build_appendix(barnet, cycle="April 2024")
 
 
 def _model(paths: PlanPaths, cycle: str) -> ap.Appendix:
@@ -51,7 +52,7 @@ def test_april_2023_as_the_council_printed_it(barnet: PlanPaths, tmp_path: Path)
         for row in model.rows:
             note = reg.update(row.action.id, "September 2022")
             assert row.history["September 2022"] == (note.progress if note else "")
-    result = ap.build_appendix(barnet, cycle="April 2023", formats=("xlsx",), out=tmp_path)
+    result = apb.build_appendix(barnet, cycle="April 2023", formats=("xlsx",), out=tmp_path)
     assert [p.name for p in result.files] == ["appendix-April-2023.xlsx"]
 
 
@@ -67,7 +68,7 @@ def test_april_2024_lists_what_was_reported_and_what_is_unsettled(barnet: PlanPa
     assert not model.summary.awaiting
 
 
-def test_april_2024_pdf_prints_every_word(april_2024_pdf: ap.AppendixResult, barnet: PlanPaths) -> None:
+def test_april_2024_pdf_prints_every_word(april_2024_pdf: apb.AppendixResult, barnet: PlanPaths) -> None:
     model = _model(barnet, "April 2024")
     assert april_2024_pdf.pdf is not None and april_2024_pdf.pages
     with pdfplumber.open(april_2024_pdf.pdf) as doc:
@@ -85,7 +86,7 @@ def _unhyphen(text: str) -> str:
     return re.sub(r"(?<=\w-) ", "", text)
 
 
-def test_pdf_imports_back_to_the_same_statuses_and_text(april_2024_pdf: ap.AppendixResult, barnet: PlanPaths,
+def test_pdf_imports_back_to_the_same_statuses_and_text(april_2024_pdf: apb.AppendixResult, barnet: PlanPaths,
                                                         tmp_path: Path) -> None:
     again = PlanPaths(tmp_path / "again")
     import_files(again, [april_2024_pdf.pdf], cycle=None, command="test round trip")  # type: ignore[list-item]

@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from hwbs_xl import templates
 from hwbs_xl.appendix import model as ap
 from hwbs_xl.appendix import xlsx as ax
-from hwbs_xl import templates
 from hwbs_xl.appendix.master import write_master
 from hwbs_xl.model import Action, Cycle, Month, Provenance, Update
 from hwbs_xl.paths import PlanPaths
@@ -123,19 +123,3 @@ def test_a_plan_template_without_the_limit_lists_every_action(big_plan: PlanPath
     completed = _category(rows, "Completed")
     assert len(completed) == COMPLETED and completed[0][1] == str(COMPLETED)
     assert [r[2] for r in completed] == [ax._short_action(r) for r in model.rows]
-
-
-def test_pdf_timeout_grows_with_the_table(big_plan: PlanPaths, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hwbs_xl.appendix import pdf as appendix_pdf
-    from hwbs_xl.errors import UsageProblem
-
-    monkeypatch.delenv("HWBS_LO_TIMEOUT", raising=False)
-    with Register.open(big_plan) as reg:
-        model = ap.build(reg)
-    small, large = appendix_pdf.conversion_timeout(model, 50), appendix_pdf.conversion_timeout(model, 20_000)
-    assert small >= 180 and large > small + 5_000  # the bundled template: 180 s + 0.5 s a row
-    monkeypatch.setenv("HWBS_LO_TIMEOUT", "900")
-    assert appendix_pdf.conversion_timeout(model, 20_000) == 900
-    monkeypatch.setenv("HWBS_LO_TIMEOUT", "ten minutes")
-    with pytest.raises(UsageProblem, match="HWBS_LO_TIMEOUT"):
-        appendix_pdf.conversion_timeout(model, 50)

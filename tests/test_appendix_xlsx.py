@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-from test_appendix import APR24, FORMULA_TEXT, UNICODE_TEXT, make_register
 
+from hwbs_xl import templates
+from hwbs_xl.appendix import build as apb
 from hwbs_xl.appendix import model as ap
 from hwbs_xl.appendix import xlsx as ax
-from hwbs_xl import templates
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.text import EXCEL_CELL_LIMIT, squash
+from test_appendix import APR24, FORMULA_TEXT, UNICODE_TEXT, make_register
+
+from conftest import hwbs_command
 
 HEADER_ROW = ax.TITLE_ROWS + 1  # 1-based row of the table header
 
@@ -196,29 +203,32 @@ def test_earlier_cycle_prints_its_notes_column(plan: PlanPaths, tmp_path: Path) 
     assert notes[0].startswith("September 2022 note on KA1-01")
 
 
-def test_build_appendix_without_libreoffice_still_writes_the_xlsx(plan: PlanPaths, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from hwbs_xl.libreoffice import INSTALL_HINT
-
+def test_build_appendix_without_libreoffice_writes_both(plan: PlanPaths, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HWBS_SOFFICE", str(tmp_path / "no-such-soffice"))
-    result = ap.build_appendix(plan, out=tmp_path / "out")
-    assert [p.name for p in result.files] == ["appendix-April-2024.xlsx"]
-    assert result.missing == ["pdf"] and any(INSTALL_HINT in n for n in result.notes)
+    result = apb.build_appendix(plan, out=tmp_path / "out")
+    assert [p.name for p in result.files] == ["appendix-April-2024.xlsx", "appendix-April-2024.pdf"]
+    assert result.missing == [] and result.pages and result.pdf and result.pdf.read_bytes().startswith(b"%PDF-")
 
 
-def test_cli_exit_codes(plan: PlanPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
+def test_cli_exit_codes(plan: PlanPaths, tmp_path: Path) -> None:
+    """The real command, started as a user starts it, on a machine without LibreOffice (HWBS_SOFFICE names a
+    missing file and PATH holds no soffice): it still writes the xlsx and the PDF."""
+    env = {**os.environ, "HWBS_SOFFICE": str(tmp_path / "no-such-soffice"),
+           "PATH": str(Path(sys.executable).parent)}
 
-    from hwbs_xl.cli import main
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*hwbs_command(), "--plan", str(plan.root), "appendix", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
 
-    runner = CliRunner()
-    ok = runner.invoke(main, ["--plan", str(plan.root), "appendix", "--format", "xlsx"])
-    assert ok.exit_code == 0, ok.output
+    assert shutil.which("soffice", path=env["PATH"]) is None
+    ok = run("--format", "xlsx")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
     assert (plan.appendix / "appendix-April-2024.xlsx").is_file()
-    assert "status still to be confirmed: KA2-01, KA3-02, KA3-03" in ok.output
-    bad = runner.invoke(main, ["--plan", str(plan.root), "appendix", "--format", "docx"])
-    assert bad.exit_code == 2
-    monkeypatch.setenv("HWBS_SOFFICE", str(tmp_path / "no-such-soffice"))
-    missing = runner.invoke(main, ["--plan", str(plan.root), "appendix", "--out", str(tmp_path / "o")])
-    assert missing.exit_code == 3 and "apt-get install libreoffice-calc-nogui" in missing.output
+    assert "status still to be confirmed: KA2-01, KA3-02, KA3-03" in ok.stdout
+    assert run("--format", "docx").returncode == 2
+    both = run("--out", str(tmp_path / "o"))
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert re.search(r"appendix-April-2024\.pdf \(\d+ pages\)", both.stdout)
     assert (tmp_path / "o" / "appendix-April-2024.xlsx").is_file()
+    assert (tmp_path / "o" / "appendix-April-2024.pdf").read_bytes().startswith(b"%PDF-")

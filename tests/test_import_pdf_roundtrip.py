@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import build as apb
 from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.importing.pdf import read_pdf
 from hwbs_xl.importing.pipeline import import_files
-from hwbs_xl.issue.workbook import generate
+from hwbs_xl.issue.generate import generate
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.demo.fill import fill_for_demo
@@ -37,7 +38,7 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, Path]:
     issued = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc), command="test generate")
     returned = fill_for_demo(paths, issued.files, count=len(issued.files))
     merge(paths, returned, command="test merge")
-    built = ap.build_appendix(paths, cycle=CYCLE, formats=("pdf",), out=root / "appendix")
+    built = apb.build_appendix(paths, cycle=CYCLE, formats=("pdf",), out=root / "appendix")
     assert built.pdf is not None
     return paths, built.pdf
 

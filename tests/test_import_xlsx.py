@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import build as apb
 from hwbs_xl.errors import InvalidData
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.importing.readers import read_source
@@ -143,7 +144,7 @@ def own_workbook(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     """The seeds' April 2024 appendix workbook written by hwbs-xl, imported into an empty plan."""
     tmp_path = tmp_path_factory.mktemp("own-xlsx")
     source = _import(tmp_path / "source", [BARNET_2023, BARNET_2024])
-    built = ap.build_appendix(source, cycle="April 2024", formats=("xlsx",), out=tmp_path / "out")
+    built = apb.build_appendix(source, cycle="April 2024", formats=("xlsx",), out=tmp_path / "out")
     assert built.xlsx is not None
     again = PlanPaths(tmp_path / "again")
     result = import_files(again, [built.xlsx], command="test round trip")

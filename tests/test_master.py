@@ -106,7 +106,7 @@ def test_the_appendix_workbook_is_the_master_copied_when_nothing_changed(plan: P
     """After a merge the appendix for the open cycle is master.xlsx itself: copied, not built again; built
     afresh when the register changed, when master.xlsx was edited, or for another cycle."""
     from hwbs_xl.appendix import xlsx as appendix_xlsx
-    from hwbs_xl.appendix.model import build_appendix
+    from hwbs_xl.appendix.build import build_appendix
 
     built: list[Path] = []
     real_write = appendix_xlsx.write

@@ -71,7 +71,7 @@ class Outputs:
 def build_payload_plan(root: Path) -> PlanPaths:
     """A plan whose every typed string is a payload, with the October 2024 cycle open and workbooks issued."""
     from hwbs_xl.plan.cycle import open_cycle
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     paths = PlanPaths(root)
     reg, _ = init_plan(paths, TITLE)
@@ -112,7 +112,7 @@ def returned(paths: PlanPaths, lead: str, texts: dict[tuple[str, str], str], des
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
-    from hwbs_xl.appendix.model import build_appendix
+    from hwbs_xl.appendix.build import build_appendix
     from hwbs_xl.plan.export import export_xlsx
     from hwbs_xl.importing.pipeline import import_files
     from hwbs_xl.returns.merge import merge
@@ -280,7 +280,7 @@ def test_control_characters_never_crash_a_write(tmp_path: Path) -> None:
     """Every control character, in every field, through every workbook writer: no IllegalCharacterError,
     and each is shown as its visible picture."""
     from hwbs_xl.plan.export import export_xlsx
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
     from hwbs_xl.returns.merge import regenerate_master
     from test_returns_support import plan_copy
 
@@ -311,7 +311,7 @@ def test_text_longer_than_a_cell_is_never_cut_silently(tmp_path: Path) -> None:
     over continuation rows); a lead workbook or export that would need it in one cell refuses with
     text-too-long naming the action, and writes nothing."""
     from hwbs_xl.plan.export import export_xlsx
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
     from hwbs_xl.returns.merge import regenerate_master
     from test_returns_support import issued_files, plan_copy
 

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from .. import safeio
+from ..register import Register
 from . import model as appendix
 from . import xlsx as appendix_xlsx
 from .model import Appendix
-from ..register import Register
 
 
 def write_master(reg: Register) -> Path:

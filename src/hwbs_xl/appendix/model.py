@@ -11,8 +11,7 @@ do. A closed cycle (for example one imported from a past paper) lists exactly wh
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from typing import Any
 from .. import templates
 from ..errors import UsageProblem
 from ..model import Action, Cycle, Month, Status, StatusVocabulary, Update
-from ..paths import PlanPaths
 from ..register import Register
+from ..templates import fill
 from ..text import squash
 
 TEMPLATE = "appendix.toml"
@@ -140,14 +139,6 @@ class Appendix:
 
     def movement_label(self, key: str) -> str:
         return fill(str(self.settings.get("movement", {}).get("labels", {}).get(key, key)), self.words())
-
-
-def fill(template: str, values: dict[str, str]) -> str:
-    """Fill {placeholders}; unknown ones stay as written (a council's typo must not crash a print run)."""
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
 
 
 def load_settings(plan_dir: Path | None) -> dict[str, Any]:
@@ -360,97 +351,5 @@ def _document_date(reg: Register) -> datetime:
     return stamp.replace(tzinfo=None)
 
 
-# ---- building the files --------------------------------------------------------------------------------
-
-FORMATS = ("xlsx", "pdf")
-
-
-@dataclass
-class AppendixResult:
-    """What ``build_appendix`` wrote, for the CLI and ``demo`` to show."""
-
-    cycle: str
-    files: list[Path] = field(default_factory=list)
-    pages: int | None = None           # pages of the PDF (None when no PDF was made)
-    notes: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # formats asked for and not written (CLI exits 3)
-    seconds: dict[str, float] = field(default_factory=dict)  # format -> seconds to build
-
-    @property
-    def xlsx(self) -> Path | None:
-        return next((p for p in self.files if p.suffix == ".xlsx"), None)
-
-    @property
-    def pdf(self) -> Path | None:
-        return next((p for p in self.files if p.suffix == ".pdf"), None)
-
-
-def file_stem(appendix: Appendix) -> str:
-    from ..paths import slug
-
-    return f"appendix-{slug(appendix.cycle.label)}"
-
-
-def build_appendix(paths: PlanPaths, *, cycle: str | None = None, formats: tuple[str, ...] | list[str] = FORMATS,
-                   out: Path | None = None) -> AppendixResult:
-    """Write the committee appendix for ``cycle`` (default: open, else latest) as xlsx and/or PDF.
-
-    Files go to ``out`` (default ``<plan>/appendix/``) named ``appendix-<cycle slug>.xlsx/.pdf``. When
-    LibreOffice is missing the xlsx is still written and the result's notes say what to install.
-    """
-    from . import pdf as appendix_pdf
-    from . import xlsx as appendix_xlsx
-    from . import master
-    from ..errors import RendererMissing
-    from ..safeio import plan_lock
-
-    wanted = _check_formats(formats)
-    with Register.open(paths) as reg:
-        appendix = build(reg, cycle)
-    folder = Path(out) if out is not None else paths.appendix
-    stem = file_stem(appendix)
-    result = AppendixResult(cycle=appendix.cycle.label)
-    _note_unsettled(appendix, result)
-    with plan_lock(paths.lock, "write the appendix"):
-        if "xlsx" in wanted:
-            started = time.perf_counter()
-            target = folder / f"{stem}.xlsx"
-            result.files.append(master.copy_if_same(paths.private, paths.master, appendix, target)
-                                or appendix_xlsx.write(appendix, target))
-            result.seconds["xlsx"] = round(time.perf_counter() - started, 3)
-        if "pdf" in wanted:
-            started = time.perf_counter()
-            try:
-                pdf, pages = appendix_pdf.write(appendix, folder / f"{stem}.pdf")
-            except RendererMissing as exc:
-                result.missing.append("pdf")
-                result.notes.append(f"PDF skipped: {exc.message} {exc.hint}".strip())
-            else:
-                result.files.append(pdf)
-                result.pages = pages
-                result.seconds["pdf"] = round(time.perf_counter() - started, 3)
-    return result
-
-
-def _check_formats(formats: tuple[str, ...] | list[str]) -> list[str]:
-    wanted = [f.strip().lower() for f in formats if f.strip()]
-    unknown = [f for f in wanted if f not in FORMATS]
-    if unknown or not wanted:
-        raise UsageProblem(f"Unknown appendix format: {', '.join(unknown) or '(none)'}.",
-                           hint="Use --format xlsx, --format pdf or --format xlsx,pdf.")
-    return list(dict.fromkeys(wanted))
-
-
-def _note_unsettled(appendix: Appendix, result: AppendixResult) -> None:
-    """Tell the coordinator, before the committee does, what the appendix prints as unknown."""
-    s = appendix.summary
-    if s.to_confirm:
-        ids = ", ".join(r.action.id for r in s.to_confirm)
-        result.notes.append(f"{len(s.to_confirm)} action(s) print with a status still to be confirmed: {ids}. "
-                            "Settle the flagged statuses, then print again.")
-    if s.awaiting:
-        result.notes.append(f"{len(s.awaiting)} action(s) print as \"Awaiting update\" (no return received).")
-
-
-__all__ = ["Appendix", "AppendixRow", "AppendixResult", "Column", "KeyArea", "Summary", "MOVEMENTS", "build",
-           "build_appendix", "choose_cycle", "classify", "fill", "load_settings", "file_stem"]
+__all__ = ["Appendix", "AppendixRow", "Column", "KeyArea", "Summary", "MOVEMENTS", "build", "choose_cycle",
+           "classify", "load_settings"]

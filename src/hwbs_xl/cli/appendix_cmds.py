@@ -30,7 +30,7 @@ def appendix(ctx: Context, cycle: str | None, formats: str, out: Path | None) ->
     for accessibility. Without LibreOffice the workbook is still written and
     the command says what to install (exit code 3).
     """
-    from ..appendix.model import build_appendix
+    from ..appendix.build import build_appendix
 
     result = build_appendix(ctx.paths, cycle=cycle, formats=formats.split(","), out=out)
     click.echo(f"Appendix for {result.cycle}:")
