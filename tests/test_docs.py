@@ -59,13 +59,3 @@ def test_linked_files_exist() -> None:
 def test_every_template_the_readme_names_exists() -> None:
     for name in re.findall(r"`([a-z_]+\.(?:toml|txt))`", README):
         assert (ROOT / "templates" / name).exists(), name
-
-
-def test_code_modules_lists_every_module_that_registers_codes() -> None:
-    from hwbs_xl.findings import CODE_MODULES
-
-    src = ROOT / "src"
-    registering = {".".join(p.relative_to(src).with_suffix("").parts)
-                   for p in (src / "hwbs_xl").rglob("*.py")
-                   if p.name != "findings.py" and re.search(r"^register_codes\(", p.read_text(encoding="utf-8"), re.M)}
-    assert registering <= set(CODE_MODULES), registering - set(CODE_MODULES)

@@ -194,10 +194,12 @@ def test_broken_styles_do_not_matter() -> None:
     assert codes(r) == ["file-corrupt"] and r.findings[0].detail["part"] == "xl/styles.xml"
 
 
-def test_every_reading_code_is_registered() -> None:
-    from hwbs_xl.returns.codes import READING
+def test_the_reader_reports_only_declared_findings_of_its_stage() -> None:
+    from hwbs_xl.findings import FINDING, READING
 
-    assert set(READING) <= set(CODES)
+    reading = {code for code, entry in CODES.items() if entry.stage == READING}
+    assert {"file-unreadable", "file-corrupt", "file-unsafe-xml", "file-format-xls", "sheet-too-many-rows"} <= reading
+    assert all(CODES[code].kind == FINDING for code in reading)
 
 
 # ---- dates ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ class HwbsError(Exception):
     """Base of every error hwbs-xl raises on purpose. ``code`` is stable; ``hint`` says what to do."""
 
     exit_code = EXIT_INVALID
-    code = "error"
+    code = "invalid-data"  # each subclass names its own; every code is declared in findings.CODES
 
     def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
         super().__init__(message)

@@ -55,15 +55,14 @@ def undo(ctx: Context, batch: int) -> None:
 @main.command()
 @click.argument("code", required=False)
 def codes(code: str | None) -> None:
-    """Explain the finding codes reports use (all of them, or just CODE)."""
-    from ..findings import all_codes
+    """Explain the codes reports and errors use (all of them, or just CODE)."""
+    from ..findings import CODES
 
-    known = all_codes()
-    if code is not None and code not in known:
+    if code is not None and code not in CODES:
         raise click.UsageError(f"No finding code {code!r}. Run `hwbs-xl codes` for the list.")
-    for name, (severity, meaning) in sorted(known.items()):
+    for name, entry in sorted(CODES.items()):
         if code is None or name == code:
-            click.echo(f"{name:<32} {severity:<8} {meaning}")
+            click.echo(f"{name:<32} {entry.severity:<8} {entry.stage:<15} {entry.meaning}")
 
 
 @main.command()

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 from .. import parallel
 from ..errors import InvalidData
-from ..findings import INFO, Finding, register_codes
+from ..findings import Finding
 from .source import SourceRow, SourceTable, sha256_of
 
 # Pages per worker below which a second process costs more than it saves (start-up ~0.3 s).
@@ -50,12 +50,6 @@ LIST_ITEM = re.compile(r"^(?:[•■▪●◦○□➢►▶✓✔\-–—*\uf0a
 JOINED_BREAK = re.compile(r"\w[-/–]$")
 UNMAPPED = re.compile(r"\(cid:\d+\)|\ufffd")
 MODE_WORDS = {"ruled": "with ruling lines", "plain": "without ruling lines"}
-
-register_codes({
-    "pdf-read": (INFO, "What the PDF reader found: pages, tables (with or without ruling lines), each table's "
-                       "first row and the first text lines; so a file without an appendix table says what it holds."),
-})
-
 
 @dataclass
 class PageResult:

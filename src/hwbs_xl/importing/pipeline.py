@@ -25,7 +25,6 @@ from ..ids import ActionIds
 from ..model import Action, Cycle, Flag, Month, Provenance, Update, cycle_seq, key_area_number
 from ..paths import PlanPaths
 from ..register import Register, action_row, cycle_row, flag_row, now_iso, update_row
-from . import codes  # noqa: F401  (registers the import's finding codes)
 from .clean import Cleaner, LeadSplitter, fold
 from .columns import HeaderMatcher, Layout
 from .linking import Candidate, Link, Linker, RowEvidence, Similarity
@@ -91,9 +90,9 @@ def _remove_new_plan(paths: PlanPaths, folder_was_there: bool) -> None:
 
 
 def _known_codes() -> set[str]:
-    from ..findings import CODES
+    from ..findings import finding_codes
 
-    return set(CODES)
+    return finding_codes()
 
 
 def _title_of(table: SourceTable) -> str | None:

@@ -36,7 +36,7 @@ from ..sheets import writing as xlsxout
 from .distribution import DistributionEntry, write_distribution
 from .drafts import build_eml, render_template
 from ..errors import InvalidData, NotFound, StorageFailed, UsageProblem
-from ..findings import WARNING, Report, register_codes
+from ..findings import Report
 from ..manifest import (MANIFEST_SHEET, Manifest, ManifestRow, fingerprint_values, from_cells, load_key, plan_id,
                        sign, to_cells, to_record)
 from ..model import Action, Cycle, Month, StatusVocabulary, Update, leads_text
@@ -48,11 +48,6 @@ from ..sheets.writing import LINE_POINTS, wrapped_lines
 
 __all__ = ["generate", "open_and_issue", "check_issued", "GenerateResult", "IssuedWorkbook", "LOCKED_FIELDS", "INPUT_FIELDS", "MONTH_FIELDS",
            "build_workbook", "status_list_source"]
-
-register_codes({
-    "action-no-lead": (WARNING, "An active action has no lead, so no workbook includes it; give it one with "
-                                "`hwbs-xl action reassign`."),
-})
 
 # Field keys (the manifest's column keys). History fields are "status@<cycle>" and "progress@<cycle>".
 LOCKED_FIELDS = ("action_id", "key_area", "activity", "leads", "start", "finish")

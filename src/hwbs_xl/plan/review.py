@@ -27,7 +27,6 @@ from typing import Any
 from .. import templates
 from ..errors import InvalidData, NotFound
 from ..findings import Report
-from ..importing import codes  # noqa: F401  (registers settle-* codes)
 from ..model import Flag, Month, StatusVocabulary, cycle_seq
 from ..paths import PlanPaths
 from ..register import Batch, Register, action_row, coordinator_name, flag_row, now_iso

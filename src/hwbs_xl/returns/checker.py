@@ -16,7 +16,6 @@ from ..findings import ERROR, Finding
 from ..manifest import MAGIC, MANIFEST_SHEET, Manifest, from_cells, plan_id, verify
 from ..model import Action, Month
 from ..text import normalise
-from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from ..sheets import limits
 from ..sheets.reader import ReadResult, Sheet, a1, file_bytes, read_bytes
 from ..sheets.sniff import parse_a1

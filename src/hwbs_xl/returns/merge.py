@@ -38,7 +38,6 @@ from ..model import Flag, Provenance, ReturnRecord, ReturnState, Update
 from ..paths import PlanPaths
 from ..register import Batch, Register, flag_row, now_iso, return_row, update_row
 from ..safeio import TEMP_PREFIX, check_writable, clean_stale_temps, plan_lock
-from . import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import memo
 from .evidence import EvidenceCopies, evidence_path
 from .facts import PlanFacts

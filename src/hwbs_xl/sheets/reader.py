@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..findings import WARNING, Finding
-from ..returns import codes as _codes  # noqa: F401  (registers the finding codes)
 from ..safeio import O_BINARY
 from . import limits
 from .sniff import malformed_part, sniff

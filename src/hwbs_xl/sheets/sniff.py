@@ -34,7 +34,6 @@ from typing import IO, Any, Callable, Iterable
 from xml.parsers import expat
 
 from ..findings import Finding
-from ..returns import codes as _codes  # noqa: F401  (registers the finding codes)
 from . import limits
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
