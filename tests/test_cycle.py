@@ -76,7 +76,7 @@ def test_a_new_action_with_no_history_carries_forward(plan_paths: PlanPaths) -> 
 
 def test_issued_actions_count_as_members_of_a_cycle(plan_paths: PlanPaths) -> None:
     """An action issued for a cycle whose lead never returned is not 'dropped' at the next opening."""
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     build_plan(plan_paths)
     cy.open_cycle(plan_paths, "October 2024", DUE, command="test")

@@ -366,7 +366,7 @@ def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path,
     completes."""
     from datetime import datetime, timezone
 
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     now = datetime(2024, 10, 1, 9, 0, tzinfo=timezone.utc)
     reference = scene.copy("gen-reference", tmp_path)
@@ -752,7 +752,7 @@ def scenario_written_workbook_fails_its_check(tmp: Path, scene: Scene | None = N
     """Row 38: the master appendix loses an action's row in the writer: the merge is saved, the old
     master.xlsx stays, the result says which check failed; the next run rebuilds it. The same for the lead
     workbooks: generate writes nothing and says which cell failed."""
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     scene = scene or Scene.build(tmp / "scene")
     paths = scene.copy("verify", tmp)

@@ -19,7 +19,8 @@ import openpyxl
 import pytest
 
 from hwbs_xl import manifest as mf
-from hwbs_xl.issue import workbook as leadbook
+from hwbs_xl.issue import generate as leadbook
+from hwbs_xl.templates import status_list_source
 from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.errors import NotFound, UsageProblem
 from hwbs_xl.model import Action, Cycle, Month, Update
@@ -87,7 +88,7 @@ def workbook_for(result: leadbook.GenerateResult, lead: str) -> Path:
 
 def columns_of(ws) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Heading -> 1-based column of the Update sheet's header row."""
-    return {c.value: c.column for c in ws[leadbook.HEADER_ROW] if c.value}
+    return {c.value: c.column for c in ws[mf.HEADER_ROW] if c.value}
 
 
 def manifest_of(path: Path) -> mf.Manifest:
@@ -125,7 +126,7 @@ def test_update_sheet_history_is_locked_and_equals_the_register(issued: leadbook
     assert ws.protection.sheet
     with Register.open(plan_paths) as reg:
         for n, action_id in enumerate(["KA1-01", "KA1-02"]):
-            r = leadbook.HEADER_ROW + 1 + n
+            r = mf.HEADER_ROW + 1 + n
             a = reg.action(action_id)
             expect = {"Action ID": a.id, "Key area": a.key_area, "Project activity": a.activity,
                       "Lead(s)": "; ".join(a.leads)}
@@ -143,10 +144,10 @@ def test_update_sheet_history_is_locked_and_equals_the_register(issued: leadbook
             assert ws.cell(r, cols["Finish"]).value == datetime(a.finish.year, a.finish.month, 1)
             assert ws.cell(r, cols["Start"]).protection.locked
     # the revised finish a lead gave in April 2024 became the finish when the cycle opened
-    assert ws.cell(leadbook.HEADER_ROW + 1, cols["Finish"]).value == datetime(2025, 3, 1)
+    assert ws.cell(mf.HEADER_ROW + 1, cols["Finish"]).value == datetime(2025, 3, 1)
     # RAG colour on a history status, from statuses.toml
     delayed = vocab.by_key("delayed")
-    fill = ws.cell(leadbook.HEADER_ROW + 1, cols["Status, April 2024"]).fill.fgColor.rgb
+    fill = ws.cell(mf.HEADER_ROW + 1, cols["Status, April 2024"]).fill.fgColor.rgb
     assert fill.endswith(delayed.fill.lstrip("#").upper())
 
 
@@ -155,15 +156,15 @@ def test_new_cycle_cells_are_unlocked_and_shaded(issued: leadbook.GenerateResult
     cols = columns_of(ws)
     new = [h for h in cols if h.startswith("NEW ") or h.startswith("Revised") or h.startswith("Comment")]
     assert len(new) == 4
-    for r in (leadbook.HEADER_ROW + 1, leadbook.HEADER_ROW + 2):
+    for r in (mf.HEADER_ROW + 1, mf.HEADER_ROW + 2):
         for h in new:
             cell = ws.cell(r, cols[h])
             assert cell.protection.locked is False, h
             assert cell.value is None
             assert cell.fill.fgColor.rgb.endswith("FFF2CC")
-    progress = ws.cell(leadbook.HEADER_ROW + 1, cols[next(h for h in new if h.startswith("NEW progress"))])
+    progress = ws.cell(mf.HEADER_ROW + 1, cols[next(h for h in new if h.startswith("NEW progress"))])
     assert progress.alignment.wrap_text
-    assert ws.row_dimensions[leadbook.HEADER_ROW + 1].height >= 100
+    assert ws.row_dimensions[mf.HEADER_ROW + 1].height >= 100
 
 
 def _validations(ws) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -201,12 +202,12 @@ def test_drop_down_points_at_the_visible_instructions_table_when_inline_cannot_h
 
 def test_status_list_source_rule() -> None:
     vocab = vocabulary(None)
-    assert leadbook.status_list_source(vocab, "=REF") == vocab.labels
+    assert status_list_source(vocab, "=REF") == vocab.labels
     from dataclasses import replace
     long = replace(vocab, statuses=tuple(replace(s, label=s.label + " " + "x" * 60) for s in vocab.statuses))
-    assert leadbook.status_list_source(long, "=REF") == "=REF"
+    assert status_list_source(long, "=REF") == "=REF"
     quoted = replace(vocab, statuses=(replace(vocab.statuses[0], label='The "done" one'),))
-    assert leadbook.status_list_source(quoted, "=REF") == "=REF"
+    assert status_list_source(quoted, "=REF") == "=REF"
 
 
 def test_progress_length_and_revised_finish_date_validation(issued: leadbook.GenerateResult) -> None:
@@ -305,9 +306,9 @@ def test_issued_record_holds_every_locked_value(issued: leadbook.GenerateResult,
         for row in m.rows:
             v = values[row.action_id]
             assert mf.fingerprint_values(v) == row.fingerprint
-            assert set(v) == {k for k in m.columns if k not in leadbook.INPUT_FIELDS}
+            assert set(v) == {k for k in m.columns if k not in mf.INPUT_FIELDS}
             for key, letter in m.columns.items():
-                if key in leadbook.INPUT_FIELDS:
+                if key in mf.INPUT_FIELDS:
                     continue
                 cell = ws[f"{letter}{row.row}"].value
                 shown = cell.strftime("%Y-%m") if isinstance(cell, datetime) else (cell or "")
@@ -451,7 +452,7 @@ def check_against_register(path: Path, reg: Register, key: bytes) -> mf.Manifest
         assert m.lead in a.leads and a.state == "active"
         for field_key, letter in m.columns.items():
             cell = ws[f"{letter}{row.row}"]
-            if field_key in leadbook.INPUT_FIELDS:
+            if field_key in mf.INPUT_FIELDS:
                 assert cell.protection.locked is False and cell.value is None, (row.action_id, field_key)
                 continue
             assert cell.protection.locked, (row.action_id, field_key)
@@ -466,7 +467,7 @@ def check_against_register(path: Path, reg: Register, key: bytes) -> mf.Manifest
                 else:
                     status = vocab.by_key(u.status)
                     expected = status.label if status else (u.status_raw or vocab.unknown_label)
-            elif field_key in leadbook.MONTH_FIELDS:
+            elif field_key in mf.MONTH_FIELDS:
                 month = a.start if field_key == "start" else a.finish
                 expected = datetime(month.year, month.month, 1) if month else None
             else:

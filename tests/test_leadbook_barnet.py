@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from hwbs_xl import manifest as mf
-from hwbs_xl.issue import workbook as leadbook
+from hwbs_xl.issue import generate as leadbook
 from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.plan.folder import init_plan

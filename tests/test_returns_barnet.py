@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hwbs_xl.plan.cycle import open_cycle
-from hwbs_xl.issue.workbook import generate
+from hwbs_xl.issue.generate import generate
 from hwbs_xl.model import Month
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.plan.folder import init_plan

@@ -46,7 +46,7 @@ ACTIONS = [
 def build_plan(root: Path) -> PlanPaths:
     """A plan folder with history, the October 2024 cycle open and one workbook issued per lead."""
     from hwbs_xl.plan.cycle import open_cycle
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     paths = PlanPaths(root)
     reg, _ = init_plan(paths, "Test Health and Wellbeing Strategy")

@@ -116,7 +116,7 @@ def test_a_garbled_manifest(plan, tmp_path) -> None:  # type: ignore[no-untyped-
 
 
 def test_an_earlier_copy_after_reissue(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     path, _ = dph(plan)
     old = tmp_path / "old-copy.xlsx"

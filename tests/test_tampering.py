@@ -199,7 +199,7 @@ def test_a_return_for_a_closed_cycle(env: Env) -> None:
 
 
 def test_an_earlier_copy_after_a_reissue(env: Env) -> None:
-    from hwbs_xl.issue.workbook import generate
+    from hwbs_xl.issue.generate import generate
 
     old = env.filled(name="old copy.xlsx")
     generate(env.paths, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), command="test")

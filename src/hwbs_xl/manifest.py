@@ -1,4 +1,4 @@
-"""The manifest a lead workbook carries, and the key that signs it.
+"""The manifest a lead workbook carries, the key that signs it, and what an issued workbook promises.
 
 Every issued workbook holds a very hidden sheet (``MANIFEST_SHEET``) saying which plan, cycle and lead it is
 for, where its data is (sheet, header row, column of each field) and, for each row, the action ID and a
@@ -26,11 +26,14 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from .errors import InvalidData
-from .safeio import O_BINARY, fsync
+from .model import Action, Cycle, StatusVocabulary, Update, leads_text
 from .paths import PlanPaths
+from .safeio import O_BINARY, fsync
+from .sheets.cells import column_letter
+from .templates import fill
 from .text import normalise
 
 MANIFEST_SHEET = "_hwbs_manifest"
@@ -206,3 +209,83 @@ def from_record(text: str) -> tuple[Manifest, dict[str, dict[str, str]]]:
     m = Manifest(**{name: data[name] for name in _SCALARS}, columns=dict(data["columns"]),
                  rows=tuple(ManifestRow(a, int(r), f) for a, r, f in data["rows"]), signature=data["signature"])
     return m, {k: dict(v) for k, v in data.get("values", {}).items()}
+
+
+# ---- what an issued workbook promises ------------------------------------------------------------------
+# Its Update sheet's columns, the text of every locked cell as issued, and the signed manifest that says
+# where each one is: the returns check holds a returned workbook to exactly this.
+
+# Field keys (the manifest's column keys). History fields are "status@<cycle>" and "progress@<cycle>".
+LOCKED_FIELDS = ("action_id", "key_area", "activity", "leads", "start", "finish")
+INPUT_FIELDS = ("new_status", "new_progress", "revised_finish", "comment")
+# Issued values of these fields are "YYYY-MM"; the cells hold the first day of that month as a date.
+MONTH_FIELDS = ("start", "finish")
+HEADER_ROW = 4  # 1-based: title, subtitle, band row, then the column headings
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    heading: str
+    width: float
+    band: str  # "action", "history" or "update"
+
+def columns(layout: dict[str, Any], history: Sequence[Cycle]) -> list[Column]:
+    """The Update sheet's columns: the template's list with the history pair repeated per earlier cycle."""
+    out: list[Column] = []
+    spec = layout["columns"]
+    hist = [c for c in spec if c["key"].endswith("@")]
+    for c in spec:
+        if c["key"].endswith("@"):
+            if c is hist[0]:
+                for cyc in history:
+                    out += [Column(h["key"] + cyc.label, fill(h["heading"], {"cycle": cyc.label}), h["width"],
+                                   "history") for h in hist]
+            continue
+        band = "update" if c["key"] in INPUT_FIELDS else "action"
+        out.append(Column(c["key"], c["heading"], c["width"], band))
+    return out
+
+def issued_status_text(u: Update | None, vocab: StatusVocabulary, not_in_cycle: str) -> str:
+    if u is None:
+        return not_in_cycle
+    status = vocab.by_key(u.status)
+    if status is not None:
+        return status.label
+    return u.status_raw.strip() or vocab.unknown_label
+
+
+def issued_values(a: Action, cols: Sequence[Column], updates: Mapping[tuple[str, str], Update],
+                  vocab: StatusVocabulary, not_in_cycle: str) -> dict[str, str]:
+    """The text of every locked cell of one action's row, as issued (months as "YYYY-MM")."""
+    values: dict[str, str] = {}
+    for c in cols:
+        if c.key == "action_id":
+            values[c.key] = a.id
+        elif c.key == "key_area":
+            values[c.key] = a.key_area
+        elif c.key == "activity":
+            values[c.key] = a.activity
+        elif c.key == "leads":
+            values[c.key] = leads_text(a.leads)
+        elif c.key in MONTH_FIELDS:
+            m = a.start if c.key == "start" else a.finish
+            values[c.key] = m.iso if m else ""
+        elif c.key.startswith("status@"):
+            values[c.key] = issued_status_text(updates.get((a.id, c.key[7:])), vocab, not_in_cycle)
+        elif c.key.startswith("progress@"):
+            u = updates.get((a.id, c.key[9:]))
+            values[c.key] = u.progress if u else ""
+    return values
+
+
+def issued_manifest(*, plan_id: str, plan_title: str, cycle: str, lead: str, generated_at: str,
+                    template_version: str, sheet: str, cols: Sequence[Column],
+                    issued: Mapping[str, Mapping[str, str]], key: bytes) -> Manifest:
+    """The signed manifest of a workbook whose sheet ``sheet`` has the columns ``cols`` and, from the row
+    below the headings, one row per action of ``issued`` (action ID -> issued values) in that order."""
+    rows = tuple(ManifestRow(action_id, HEADER_ROW + 1 + n, fingerprint_values(dict(values)))
+                 for n, (action_id, values) in enumerate(issued.items()))
+    return sign(Manifest(plan_id=plan_id, plan_title=plan_title, cycle=cycle, lead=lead, generated_at=generated_at,
+                         template_version=template_version, sheet=sheet, header_row=HEADER_ROW,
+                         columns={c.key: column_letter(i + 1) for i, c in enumerate(cols)}, rows=rows), key)

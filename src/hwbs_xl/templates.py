@@ -95,6 +95,16 @@ def vocabulary(plan_dir: Path | None = None) -> StatusVocabulary:
     )
 
 
+def status_list_source(vocab: StatusVocabulary, table_ref: str) -> list[str] | str:
+    """The drop-down's source: the labels inline when Excel's inline form can hold them (255 characters,
+    no comma or double quote in a label), else a reference to the status table on the visible
+    Instructions sheet (a hidden sheet's list fails in Google Sheets)."""
+    labels = vocab.labels
+    if len(",".join(labels)) <= 255 and not any("," in s or '"' in s for s in labels):
+        return labels
+    return table_ref
+
+
 def plan_settings(plan_dir: Path | None = None) -> dict[str, Any]:
     return load_toml("plan.toml", plan_dir)
 

@@ -198,7 +198,7 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     recorded in the register, so returns can be checked against what was issued.
     E-mail addresses for the drafts come from templates/contacts.toml (optional).
     """
-    from ..issue.workbook import generate as run
+    from ..issue.generate import generate as run
 
     result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
                  command=ctx.command_line())

@@ -259,7 +259,7 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
     from ..sheets.writing import row_height
-    from ..issue.workbook import status_list_source
+    from ..templates import status_list_source
     from ..safeio import atomic_write
     from ..sheets.writing import check, new_workbook, write_number, write_text
 
