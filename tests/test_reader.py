@@ -232,3 +232,14 @@ def test_serials_around_excels_leap_year_bug() -> None:
     assert serial_date(61, False) == date(1900, 3, 1)
     assert serial_date(0, True) is None  # 0 means "no date" as a number; the 1904 case is handled as a time
     assert serial_date(1, True) == date(1904, 1, 2)
+
+
+# ---- cell addresses ------------------------------------------------------------------------------------
+
+def test_cell_addresses_are_one_based_both_ways() -> None:
+    from hwbs_xl.sheets.cells import GRID_COLS, a1, column_letter, column_number, parse_a1
+
+    assert [column_letter(c) for c in (1, 26, 27, 52, 703, GRID_COLS)] == ["A", "Z", "AA", "AZ", "AAA", "XFD"]
+    assert all(column_number(column_letter(c)) == c for c in range(1, GRID_COLS + 1))
+    assert a1(7, 5) == "E7" and parse_a1("$E$7") == (7, 5) == parse_a1("e7")
+    assert parse_a1("Sheet1") == (0, 0) and column_number(" ") == 1

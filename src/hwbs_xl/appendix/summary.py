@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ..sheets import writing as xlsxout
+from ..sheets.cells import column_letter
 from ..templates import fill
 from .measure import fit_scale, page_body_points
 from .model import Appendix
@@ -135,7 +136,7 @@ def _chart(wb: Any, sheet: _Sheet, appendix: Appendix, top: int) -> None:
         chart.add_series({
             "name": [sheet.ws.get_name(), top, i + 1],
             "categories": f"='{name}'!$A${top + 2}:$A${top + 1 + areas}",
-            "values": f"='{name}'!${_col(i + 1)}${top + 2}:${_col(i + 1)}${top + 1 + areas}",
+            "values": f"='{name}'!${column_letter(i + 2)}${top + 2}:${column_letter(i + 2)}${top + 1 + areas}",
             "fill": {"color": fill_colour},
             "border": {"color": font_colour},
             # label the non-zero segments only (a "0" label sits on the next colour's edge and confuses)
@@ -156,12 +157,6 @@ def _chart(wb: Any, sheet: _Sheet, appendix: Appendix, top: int) -> None:
     rows = math.ceil(height_pt / 15)
     for _ in range(rows):
         sheet.gap(15)
-
-
-def _col(index: int) -> str:
-    from xlsxwriter.utility import xl_col_to_name
-
-    return str(xl_col_to_name(index))
 
 
 def _short_action(row_or_action: Any) -> str:

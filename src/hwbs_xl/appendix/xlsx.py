@@ -92,7 +92,7 @@ def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | N
 
     It is read with python-calamine directly, not through the returns reader: that reader's limits are for
     a lead's return (20,000 rows, 20 MB), and a national appendix is rightly bigger than a return."""
-    from ..sheets.reader import a1
+    from ..sheets.cells import a1
 
     name = str(appendix.settings.get("text", {}).get("table_sheet", "Appendix A"))[:31]
     try:

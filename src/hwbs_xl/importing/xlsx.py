@@ -36,7 +36,8 @@ def read_xlsx(path: Path) -> SourceTable:
 
     Raises InvalidData (with the safe reader's code, e.g. ``file-encrypted``) when the file cannot be read.
     """
-    from ..sheets.reader import VISIBLE, a1, read_file
+    from ..sheets.cells import a1
+    from ..sheets.reader import VISIBLE, read_file
 
     path = Path(path)
     result = read_file(path)

@@ -17,13 +17,12 @@ from ..manifest import MAGIC, MANIFEST_SHEET, Manifest, from_cells, plan_id, ver
 from ..model import Action, Month
 from ..text import normalise
 from ..sheets import limits
-from ..sheets.reader import ReadResult, Sheet, a1, file_bytes, read_bytes
-from ..sheets.sniff import parse_a1
-from ..sheets.values import cell_text, month_of, month_text, plausible, value_text
+from ..sheets.cells import a1, column_number
+from ..sheets.reader import ReadResult, Sheet, file_bytes, read_bytes, sheet_grid
+from ..sheets.values import cell_text, locked_text, month_of, plausible, value_text
 from .facts import PlanFacts
 from .results import ReturnCheck, RowUpdate
 
-LOCKED_MONTHS = ("start", "finish")
 INPUTS = ("new_status", "new_progress", "revised_finish", "comment")
 
 
@@ -445,27 +444,8 @@ class _Checker:
 
 # ---- helpers --------------------------------------------------------------------------------------------
 
-def locked_text(sheet: Sheet, row: int, col: int, key: str, date1904: bool) -> str:
-    """A locked cell's text as it is compared with what was issued (months as "YYYY-MM")."""
-    if key in LOCKED_MONTHS:
-        return month_text(sheet.value(row, col), date1904)
-    return cell_text(sheet, row, col).text
-
-
-def sheet_grid(sheet: Sheet) -> list[list[object]]:
-    """The sheet's values as rows from A1 (the manifest is read as whole lines)."""
-    grid: list[list[object]] = []
-    for r in range(1, sheet.last_row + 1):
-        grid.append([sheet.value(r, c) for c in range(1, sheet.last_col + 1)])
-    return grid
-
-
 def _id(value: object) -> str:
     return normalise(value_text(value)).upper() if value is not None else ""  # type: ignore[arg-type]
-
-
-def column_number(letters: str) -> int:
-    return parse_a1(letters.strip() + "1")[1] or 1
 
 
 def _field_name(key: str) -> str:
@@ -483,4 +463,4 @@ def _quote(text: str, limit: int = 80) -> str:
     return repr(shown) if shown else "(empty)"
 
 
-__all__ = ["check_file", "check_bytes", "file_mtime", "locked_text", "sheet_grid", "column_number"]
+__all__ = ["check_file", "check_bytes", "file_mtime"]

@@ -31,6 +31,7 @@ from typing import Any, Iterator
 from ..findings import WARNING, Finding
 from ..safeio import O_BINARY
 from . import limits
+from .cells import a1
 from .sniff import malformed_part, sniff
 
 Value = str | float | int | bool | date | datetime | time | timedelta | None
@@ -41,18 +42,6 @@ FORMAT_NOTES = {  # format -> (finding code, what it is); only .xls loses the st
     "ods": ("file-format-ods", "an OpenDocument (.ods) spreadsheet"),
     "xlsx-strict": ("file-strict-ooxml", "a 'Strict Open XML' workbook"),
 }
-
-
-def col_letter(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    from xlsxwriter.utility import xl_col_to_name
-
-    return str(xl_col_to_name(col - 1))
-
-
-def a1(row: int, col: int) -> str:
-    """(7, 5) -> "E7" (both 1-based)."""
-    return f"{col_letter(col)}{row}"
 
 
 @dataclass
@@ -136,6 +125,11 @@ class ReadResult:
     @property
     def ok(self) -> bool:
         return self.book is not None
+
+
+def sheet_grid(sheet: Sheet) -> list[list[object]]:
+    """The sheet's values as rows from A1 (a manifest is read as whole lines)."""
+    return [[sheet.value(r, c) for c in range(1, sheet.last_col + 1)] for r in range(1, sheet.last_row + 1)]
 
 
 def read_file(path: Path, *, name: str | None = None) -> ReadResult:

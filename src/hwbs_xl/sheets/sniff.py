@@ -29,12 +29,12 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import IO, Any, Callable, Iterable
 from xml.parsers import expat
 
 from ..findings import Finding
 from . import limits
+from .cells import GRID_COLS, GRID_ROWS, parse_a1
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -609,23 +609,6 @@ def _check_span(name: str, part: str, rows: int, cols: int) -> None:
         raise _Refuse("file-too-large", f"{name}: a sheet ({part}) spans {rows:,} rows by {cols:,} columns of cells "
                       f"(limit {limits.MAX_CELLS:,} cells). It was not read. Ask the lead to delete what they typed far "
                       "to the right of or below the table.", limit="MAX_CELLS", part=part, value=rows * cols)
-
-
-GRID_ROWS, GRID_COLS = 1_048_576, 16_384  # a spreadsheet's grid (Excel, LibreOffice): A1 to XFD1048576
-
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-
-
-@lru_cache(maxsize=1 << 16)  # every return repeats the same few hundred references; a pure function
-def parse_a1(ref: str) -> tuple[int, int]:
-    """"$B$7" -> (7, 2), both 1-based; (0, 0) for anything that is not a cell reference."""
-    m = _REF.match(ref)
-    if not m:
-        return 0, 0
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
 
 
 def _int(text: str | None, default: int) -> int:

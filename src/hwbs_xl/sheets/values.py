@@ -145,3 +145,14 @@ def month_text(value: Value, date1904: bool) -> str:
     if ok and month is not None:
         return month.iso
     return normalise(value_text(value))
+
+
+# The locked cells of an issued workbook that hold a month (manifest field keys): compared as "YYYY-MM".
+LOCKED_MONTHS = ("start", "finish")
+
+
+def locked_text(sheet: Sheet, row: int, col: int, key: str, date1904: bool) -> str:
+    """A locked cell's text as it is compared with what was issued (months as "YYYY-MM")."""
+    if key in LOCKED_MONTHS:
+        return month_text(sheet.value(row, col), date1904)
+    return cell_text(sheet, row, col).text
