@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from ..findings import ERROR, WARNING, Finding, Report
 from ..safeio import atomic_write
+from ..sheets.tables import write_table
 from ..sheets.writing import check, new_workbook, row_height, write_text
 from .settings import ImportSettings
 from .source import workbook_where
@@ -82,7 +83,6 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
     cfg = settings.section("report")
     items = summary_items(report, counts)
     columns = detail_columns(cfg.get("columns", []))
-    widths = [w for _, _, w in columns]
     names = [name for name, _, _ in columns]
     findings = _ordered(report)
     rows = [[values.get(name, "") for name in names]
@@ -112,19 +112,9 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
         summary.fit_to_pages(1, 0)
 
         detail = wb.add_worksheet(str(cfg.get("detail_sheet", "What was done"))[:31])
-        for j, (_, name, width) in enumerate(columns):
-            write_text(detail, 0, j, name, head)
-            check(detail.set_column(j, j, width), "column width")
-        for i, (row, f) in enumerate(zip(rows, findings), start=1):
-            fmt = err if f.severity == ERROR else warn if f.severity == WARNING else wrap
-            for j, value in enumerate(row):
-                write_text(detail, i, j, value, fmt)
-            check(detail.set_row(i, row_height(row, widths)), "row height")
-        check(detail.autofilter(0, 0, max(1, len(rows)), len(columns) - 1), "filter")
-        detail.freeze_panes(1, 0)
-        detail.set_landscape()
-        check(detail.repeat_rows(0), "repeated header")
-        detail.fit_to_pages(1, 0)
+        shade = [err if f.severity == ERROR else warn if f.severity == WARNING else wrap for f in findings]
+        write_table(detail, 0, [(title, width) for _, title, width in columns], rows, head=head,
+                    cell=lambda n, _col: shade[n])
         wb.close()
 
     return atomic_write(path, produce)

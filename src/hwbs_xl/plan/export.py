@@ -36,13 +36,14 @@ The JSON export (``hwbs-xl export --format json``) has this shape; every key is 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import templates
 from ..model import Month
 from ..register import Register
 from ..safeio import atomic_write
-from ..sheets.writing import check, new_workbook, write_text
+from ..sheets.tables import write_table
+from ..sheets.writing import new_workbook
 
 EXPORT_FORMAT = "hwbs-xl register export"
 EXPORT_VERSION = 1
@@ -94,8 +95,6 @@ def export_json(reg: Register) -> dict[str, Any]:
 
 def export_xlsx(reg: Register, path: Path) -> Path:
     """The register as a workbook (sheets, titles and widths from import.toml [export]); all cells text."""
-    from ..sheets.writing import row_height
-
     cfg = templates.load_toml("import.toml", reg.paths.root).get("export", {})
     data = export_json(reg)
     rows: dict[str, list[dict[str, Any]]] = {"Actions": [], "Updates": [], "Cycles": [], "Flags": []}
@@ -121,24 +120,22 @@ def export_xlsx(reg: Register, path: Path) -> Path:
             name = str(sheet["name"])
             ws = wb.add_worksheet(name[:31])
             columns = sheet["columns"]
-            for j, (_field, title, width) in enumerate(columns):
-                write_text(ws, 0, j, title, head)
-                check(ws.set_column(j, j, width), "column width")
-            for i, row in enumerate(rows.get(name, []), start=1):
-                values = ["" if row.get(key) is None else row.get(key) for key, _t, _w in columns]
-                for j, value in enumerate(values):
-                    # Name the row and field, so an over-long text says which action and column to shorten.
-                    what = f"{columns[j][1]} of {row.get('id') or row.get('label') or f'row {i}'} ({name})"
-                    write_text(ws, i, j, value, wrap, what=what)
-                check(ws.set_row(i, row_height(values, [w for _k, _t, w in columns])), "row height")
-            ws.freeze_panes(1, 0)
-            check(ws.autofilter(0, 0, max(1, len(rows.get(name, []))), len(columns) - 1), "filter")
-            ws.set_landscape()
-            ws.repeat_rows(0)
-            ws.fit_to_pages(1, 0)
+            records = rows.get(name, [])
+            values = [["" if row.get(key) is None else row.get(key) for key, _t, _w in columns] for row in records]
+            write_table(ws, 0, [(title, width) for _k, title, width in columns], values, head=head, cell=wrap,
+                        what=_cell_names(columns, records, name))
         wb.close()
 
     return atomic_write(Path(path), produce)
+
+
+def _cell_names(columns: list[Any], records: list[dict[str, Any]], sheet: str) -> Callable[[int, int], str]:
+    """Name each cell by its row and field, so an over-long text says which action and column to shorten."""
+    def what(n: int, j: int) -> str:
+        row = records[n]
+        return f"{columns[j][1]} of {row.get('id') or row.get('label') or f'row {n + 1}'} ({sheet})"
+
+    return what
 
 
 def _label(iso: str | None) -> str:

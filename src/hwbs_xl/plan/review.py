@@ -258,7 +258,7 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
-    from ..sheets.writing import row_height
+    from ..sheets.tables import write_table
     from ..templates import status_list_source
     from ..safeio import atomic_write
     from ..sheets.writing import check, new_workbook, write_number, write_text
@@ -300,25 +300,15 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
         check(ws.merge_range(0, 0, 0, len(columns) - 1, "", title), "title")
         write_text(ws, 0, 0, cfg.get("title", "Flags to settle"), title)
         ws.set_row(0, 36)
-        for j, (name, width) in enumerate(columns):
-            write_text(ws, 1, j, name, head)
-            check(ws.set_column(j, j, width), "column width")
+        last = len(columns) - 1  # the decision column, blank and unlocked
+        write_table(ws, 1, [(name, width) for name, width in columns], [(*row, "") for row in rows], head=head,
+                    cell=lambda _n, j: decide if j == last else wrap, typed=True)
         for i, row in enumerate(rows, start=2):
-            write_number(ws, i, 0, row[0], wrap)
-            for j, value in enumerate(row[1:], start=1):
-                write_text(ws, i, j, value, wrap)
-            write_text(ws, i, len(columns) - 1, "", decide)
-            check(ws.set_row(i, row_height(row, [w for _, w in columns])), "row height")
             if row[3] == "status":
-                check(ws.data_validation(i, len(columns) - 1, i, len(columns) - 1, {
+                check(ws.data_validation(i, last, i, last, {
                     "validate": "list", "source": source, "error_type": "information",
                     "input_title": "Status", "input_message": "Pick the status, or type its number."}), "drop-down")
-        ws.freeze_panes(2, 0)
         ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True})
-        check(ws.autofilter(1, 0, max(2, len(rows) + 1), len(columns) - 1), "filter")
-        ws.set_landscape()
-        ws.repeat_rows(1)
-        ws.fit_to_pages(1, 0)
         wb.close()
 
     return atomic_write(Path(path), produce), len(rows)
