@@ -59,6 +59,22 @@ def load_toml(name: str, plan_dir: Path | None = None) -> dict[str, Any]:
     return _load_toml_cached(str(path), path.stat().st_mtime_ns)
 
 
+def read_settings(name: str, plan_dir: Path | None = None) -> dict[str, Any]:
+    """A TOML template as the plan's copy over the bundled one: a key (or a whole table) the plan's copy
+    lacks reads the bundled value, so code never carries a default of its own and a copy made by an older
+    ``init`` keeps working. A list (``[[columns]]``, ``[[status]]``...) is taken whole from the copy."""
+    bundled = load_toml(name)
+    own = find(name, plan_dir)
+    return bundled if own == find(name) else _over(bundled, load_toml(name, plan_dir))
+
+
+def _over(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in own.items():
+        out[key] = _over(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
 @lru_cache(maxsize=64)
 def _load_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
     try:

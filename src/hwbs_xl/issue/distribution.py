@@ -2,6 +2,7 @@
 
 The coordinator uses it to send the workbooks and to tick them off; the CSV opens in any spreadsheet or
 mail-merge tool. Both are written atomically; every text cell goes through xlsxout (never a formula).
+Headings, widths and the sheet's name are workbook.toml's ``[distribution]`` table (``layout`` below).
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..sheets import writing as xlsxout
 from ..safeio import atomic_write
 
-HEADER = ("Lead", "E-mail", "Workbook", "Number of actions", "Action IDs", "Due date")
-WIDTHS = (40, 32, 56, 10, 40, 12)
 FILE_STEM = "distribution-list"
 
 
@@ -34,21 +33,21 @@ def _rows(entries: Sequence[DistributionEntry]) -> list[list[object]]:
             for e in sorted(entries, key=lambda e: e.lead.casefold())]
 
 
-def csv_bytes(entries: Sequence[DistributionEntry]) -> bytes:
-    return xlsxout.csv_bytes(HEADER, _rows(entries))
+def csv_bytes(entries: Sequence[DistributionEntry], layout: dict[str, Any]) -> bytes:
+    return xlsxout.csv_bytes([heading for heading, _ in layout["columns"]], _rows(entries))
 
 
-def xlsx_bytes(entries: Sequence[DistributionEntry], *, title: str, now: datetime) -> bytes:
+def xlsx_bytes(entries: Sequence[DistributionEntry], layout: dict[str, Any], *, title: str, now: datetime) -> bytes:
     buf = io.BytesIO()
     wb = xlsxout.new_workbook(buf, in_memory=True)
     wb.set_properties({"title": title, "created": now})
-    ws = wb.add_worksheet("Distribution")
+    ws = wb.add_worksheet(layout["sheet"])
     bold = wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     num = wb.add_format({"valign": "top"})
-    datefmt = wb.add_format({"num_format": "d mmm yyyy", "valign": "top"})
+    datefmt = wb.add_format({"num_format": layout["date_format"], "valign": "top"})
     xlsxout.write_text(ws, 0, 0, title, wb.add_format({"bold": True, "font_size": 12}), what="the title")
-    for col, (name, width) in enumerate(zip(HEADER, WIDTHS)):
+    for col, (name, width) in enumerate(layout["columns"]):
         xlsxout.write_text(ws, 2, col, name, bold, what="a heading")
         xlsxout.check(ws.set_column(col, col, width), "a column width")
     for r, e in enumerate(sorted(entries, key=lambda e: e.lead.casefold()), start=3):
@@ -59,7 +58,7 @@ def xlsx_bytes(entries: Sequence[DistributionEntry], *, title: str, now: datetim
         xlsxout.write_text(ws, r, 4, ", ".join(e.actions), wrap, what="action IDs")
         xlsxout.write_date(ws, r, 5, e.due, datefmt, what="a due date")
     last = 2 + len(entries)
-    xlsxout.check(ws.autofilter(2, 0, last, len(HEADER) - 1), "the filter")
+    xlsxout.check(ws.autofilter(2, 0, last, len(layout["columns"]) - 1), "the filter")
     xlsxout.check(ws.freeze_panes(3, 0), "the frozen header")
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -68,9 +67,9 @@ def xlsx_bytes(entries: Sequence[DistributionEntry], *, title: str, now: datetim
     return buf.getvalue()
 
 
-def write_distribution(out_dir: Path, entries: Sequence[DistributionEntry], *, title: str,
+def write_distribution(out_dir: Path, entries: Sequence[DistributionEntry], layout: dict[str, Any], *, title: str,
                        now: datetime) -> tuple[Path, Path]:
     """Write ``distribution-list.csv`` and ``.xlsx`` in ``out_dir``; returns their paths."""
-    csv_path = atomic_write(out_dir / f"{FILE_STEM}.csv", csv_bytes(entries))
-    xlsx_path = atomic_write(out_dir / f"{FILE_STEM}.xlsx", xlsx_bytes(entries, title=title, now=now))
+    csv_path = atomic_write(out_dir / f"{FILE_STEM}.csv", csv_bytes(entries, layout))
+    xlsx_path = atomic_write(out_dir / f"{FILE_STEM}.xlsx", xlsx_bytes(entries, layout, title=title, now=now))
     return csv_path, xlsx_path

@@ -113,17 +113,17 @@ def _pick_cycle(reg: Register, label: str | None) -> Cycle:
 
 
 def _context(paths: PlanPaths, reg: Register, cycle: Cycle, key: bytes, now: datetime) -> Context:
-    layout = templates.load_toml("workbook.toml", paths.root)
-    plan_settings = templates.plan_settings(paths.root)
-    n = int(layout.get("history_cycles", 2))
+    layout = templates.read_settings("workbook.toml", paths.root)
+    plan_settings = templates.read_settings("plan.toml", paths.root)
+    n = int(layout["history_cycles"])
     earlier = [c for c in reg.cycles() if c.seq < cycle.seq]
     history = tuple(earlier[-n:]) if n > 0 else ()
     plan = reg.plan()
-    version = f"{plan_settings.get('template_version', '1')}-{templates.fingerprint(TEMPLATE_FILES, paths.root)}"
-    return Context(plan_title=plan.title if plan else plan_settings.get("default_title", ""), cycle=cycle,
+    version = f"{plan_settings['template_version']}-{templates.fingerprint(TEMPLATE_FILES, paths.root)}"
+    return Context(plan_title=plan.title if plan else plan_settings["default_title"], cycle=cycle,
                    history=history, vocab=templates.vocabulary(paths.root), layout=layout,
-                   instructions=templates.load_toml("instructions.toml", paths.root),
-                   coordinator={k: str(v) for k, v in plan_settings.get("coordinator", {}).items()},
+                   instructions=templates.read_settings("instructions.toml", paths.root),
+                   coordinator={k: str(v) for k, v in plan_settings["coordinator"].items()},
                    template_version=version, plan_id=plan_id(key), generated_at=now.isoformat(), now=now,
                    updates={(u.action_id, u.cycle): u for c in history for u in reg.updates(cycle=c.label)})
 
@@ -141,7 +141,7 @@ def _by_lead(actions: Sequence[Action], report: Report) -> dict[str, list[Action
 
 def _file_names(leads: Sequence[str], layout: dict[str, Any], cycle: str, folder: Path) -> dict[str, str]:
     """A distinct name per lead, valid on every desktop (two leads that slug alike get -2, -3...)."""
-    pattern = layout.get("file_name", "{cycle} - {lead}.xlsx")
+    pattern = layout["file_name"]
     wanted = {}
     for lead in leads:
         base = fill(pattern, {"cycle": slug(cycle), "lead": slug(lead)})
@@ -170,7 +170,7 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
         chosen = _choose_leads(groups, lead)
         out_dir = Path(out) if out is not None else paths.issued(cyc.label)
         names = _file_names(list(groups), ctx.layout, cyc.label, out_dir)
-        contacts = {k: str(v) for k, v in templates.load_toml("contacts.toml", paths.root).get("leads", {}).items()}
+        contacts = {k: str(v) for k, v in templates.read_settings("contacts.toml", paths.root)["leads"].items()}
         issued: list[IssuedWorkbook] = []
         records: list[dict[str, Any]] = []
         with plan_lock(paths.lock, "write the lead workbooks"):
@@ -200,7 +200,9 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
             entries = [DistributionEntry(w.lead, contacts.get(w.lead, ""), w.path.name, w.actions, cyc.due_date)
                        for w in issued]
             entries += _earlier_entries(reg, cyc, groups, {w.lead for w in issued}, contacts)
-            dist = write_distribution(out_dir, entries, title=f"{ctx.plan_title}: workbooks for {cyc.label}", now=now)
+            dist = write_distribution(out_dir, entries, ctx.layout["distribution"], now=now,
+                                      title=fill(ctx.layout["distribution"]["title"],
+                                                 {"plan_title": ctx.plan_title, "cycle": cyc.label}))
             summary = f"issued {len(issued)} lead workbook(s) for {cyc.label}"
             with reg.batch("issue", command=command, files=[str(w.path) for w in issued], summary=summary) as b:
                 for rec in records:

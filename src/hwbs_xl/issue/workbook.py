@@ -62,19 +62,20 @@ class Context:
 # ---- small helpers --------------------------------------------------------------------------------------
 
 
-def long_date(d: date | None) -> str:
-    return f"{d.day} {d:%B %Y}" if d else "the date the coordinator gives"
+def long_date(d: date | None, unknown: str) -> str:
+    """"15 November 2024", or ``unknown`` (the Instructions template's wording) when there is no date."""
+    return f"{d.day} {d:%B %Y}" if d else unknown
 
 
 def text_values(ctx: Context, lead: str, count: int) -> dict[str, object]:
-    phone = ctx.coordinator.get("phone", "")
+    phone = ctx.coordinator["phone"]
     return {"plan_title": ctx.plan_title, "cycle": ctx.cycle.label, "lead": lead,
-            "due": long_date(ctx.cycle.due_date), "count": count,
+            "due": long_date(ctx.cycle.due_date, ctx.instructions["due_unknown"]), "count": count,
             "update_sheet": ctx.layout["sheets"]["update"],
-            "coordinator_name": ctx.coordinator.get("name", ""),
-            "coordinator_email": ctx.coordinator.get("email", ""),
+            "coordinator_name": ctx.coordinator["name"],
+            "coordinator_email": ctx.coordinator["email"],
             "coordinator_phone": f", {phone}" if phone else "",
-            "limit": ctx.layout.get("progress_max_chars", 3000)}
+            "limit": ctx.layout["progress_max_chars"]}
 
 
 # ---- the workbook ---------------------------------------------------------------------------------------
@@ -86,10 +87,10 @@ class Formats:
     def __init__(self, wb: Any, layout: dict[str, Any]) -> None:
         self.wb = wb
         self.colours = layout["colours"]
-        self.base = {"font_name": layout.get("font", "Arial"), "font_size": layout.get("font_size", 10),
+        self.base = {"font_name": layout["font"], "font_size": layout["font_size"],
                      "valign": "top"}
-        self.date_format = layout.get("date_format", "d mmm yyyy")
-        self.month_format = layout.get("month_format", "mmm-yy")
+        self.date_format = layout["date_format"]
+        self.month_format = layout["month_format"]
         self._cache: dict[tuple[tuple[str, Any], ...], Any] = {}
 
     def get(self, **props: Any) -> Any:
@@ -114,7 +115,7 @@ def _dv(ws: Any, first_row: int, col: int, last_row: int, options: dict[str, Any
 
 
 def _validation_text(ctx: Context, kind: str, values: dict[str, object]) -> dict[str, str]:
-    spec = ctx.layout.get("validation", {}).get(kind, {})
+    spec = ctx.layout["validation"][kind]
     return {k: fill(v, values) for k, v in spec.items()}
 
 
@@ -135,10 +136,10 @@ def write_instructions(wb: Any, fmt: Formats, ctx: Context, lead: str, count: in
     values = text_values(ctx, lead, count)
     ws = _add_sheet(wb, ctx.layout["sheets"]["instructions"])
     ws.set_landscape()
-    ws.set_paper(ctx.layout.get("paper", 9))
+    ws.set_paper(ctx.layout["paper"])
     ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2)
-    ws.set_footer("&R" + ctx.layout["title"].get("print_footer", "Page &P of &N"))
+    ws.set_footer("&R" + ctx.layout["title"]["print_footer"])
     xlsxout.check(ws.set_column(0, 0, 34), "a column width")
     xlsxout.check(ws.set_column(1, 1, 100), "a column width")
     colour = ctx.layout["colours"]["title_font"]
@@ -146,15 +147,12 @@ def write_instructions(wb: Any, fmt: Formats, ctx: Context, lead: str, count: in
                        what="the title")
     xlsxout.write_text(ws, 1, 0, fill(ins["subtitle"], values), fmt.get(bold=True, font_size=12), what="the subtitle")
     row = 3
-    facts = [("For", lead), ("Cycle", ctx.cycle.label), ("Please return by", long_date(ctx.cycle.due_date)),
-             ("Number of actions", str(count)),
-             ("Return to", f"{values['coordinator_name']} ({values['coordinator_email']})")]
-    for label, value in facts:
-        xlsxout.write_text(ws, row, 0, label, fmt.get(bold=True), what="a label")
-        xlsxout.write_text(ws, row, 1, value, fmt.get(text_wrap=True), what="a value")
+    for label, value in ins["facts"]:
+        xlsxout.write_text(ws, row, 0, fill(label, values), fmt.get(bold=True), what="a label")
+        xlsxout.write_text(ws, row, 1, fill(value, values), fmt.get(text_wrap=True), what="a value")
         row += 1
     table_ref = ""
-    for section in ins.get("section", []):
+    for section in ins["section"]:
         row += 1
         xlsxout.write_text(ws, row, 0, fill(section["heading"], values),
                            fmt.get(bold=True, font_size=11, font_color=colour), what="a heading")
@@ -171,10 +169,10 @@ def write_instructions(wb: Any, fmt: Formats, ctx: Context, lead: str, count: in
 
 
 def _status_table(ws: Any, fmt: Formats, ctx: Context, row: int) -> tuple[str, int]:
-    head = ctx.instructions.get("status_table", {})
+    head = ctx.instructions["status_table"]
     border = {"border": 1, "border_color": ctx.layout["colours"]["border"]}
-    xlsxout.write_text(ws, row, 0, head.get("heading_label", "Status"), fmt.get(bold=True, **border), what="a heading")
-    xlsxout.write_text(ws, row, 1, head.get("heading_meaning", "What it means"), fmt.get(bold=True, **border),
+    xlsxout.write_text(ws, row, 0, head["heading_label"], fmt.get(bold=True, **border), what="a heading")
+    xlsxout.write_text(ws, row, 1, head["heading_meaning"], fmt.get(bold=True, **border),
                        what="a heading")
     first = row + 1
     for i, s in enumerate(ctx.vocab.statuses):
@@ -225,13 +223,13 @@ def _title_rows(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], val
     bands = ctx.layout["bands"]
     for i, c in enumerate(cols):
         first_of_band = i == 0 or cols[i - 1].band != c.band
-        text = fill(bands.get(c.band, ""), values) if first_of_band else ""
+        text = fill(bands[c.band], values) if first_of_band else ""
         band_fill = colours["band_update_fill"] if c.band == "update" else colours["band_fill"]
         xlsxout.write_text(ws, HEADER_ROW - 2, i, text, fmt.get(bold=True, bg_color=band_fill), what="a band title")
 
 
 def _action_row(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], row: int, a: Action) -> dict[str, str]:
-    values = issued_values(a, cols, ctx.updates, ctx.vocab, ctx.layout.get("history", {}).get("not_in_cycle", ""))
+    values = issued_values(a, cols, ctx.updates, ctx.vocab, ctx.layout["history"]["not_in_cycle"])
     height = 0.0
     for i, c in enumerate(cols):
         if c.key in MONTH_FIELDS:
@@ -248,7 +246,7 @@ def _action_row(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], row
         else:
             xlsxout.write_text(ws, row, i, "", fmt.cell(False), what=f"{a.id} {c.key}")
         height = max(height, LINE_POINTS * wrapped_lines(values.get(c.key, ""), c.width) + 6)
-    lo, hi = ctx.layout.get("row_height_min", 110), ctx.layout.get("row_height_max", 400)
+    lo, hi = ctx.layout["row_height_min"], ctx.layout["row_height_max"]
     xlsxout.check(ws.set_row(row, min(hi, max(lo, height))), "a row height")
     return values
 
@@ -275,7 +273,7 @@ def _validations(ws: Any, ctx: Context, cols: Sequence[Column], actions: Sequenc
             "error_type": "stop", **_validation_text(ctx, "status", values)}, "status")
     if "new_progress" in index:
         _dv(ws, first, index["new_progress"], last, {
-            "validate": "length", "criteria": "<=", "value": int(ctx.layout.get("progress_max_chars", 3000)),
+            "validate": "length", "criteria": "<=", "value": int(ctx.layout["progress_max_chars"]),
             "ignore_blank": True, "error_type": "stop", **_validation_text(ctx, "progress", values)}, "progress")
     if "revised_finish" in index:
         # One validation per row: each action has its own start, and a lower bound per row works in
@@ -303,14 +301,14 @@ def _sheet_setup(ws: Any, ctx: Context, cols: Sequence[Column], count: int, valu
     xlsxout.check(ws.freeze_panes(head + 1, freeze), "the frozen header")
     xlsxout.check(ws.autofilter(head, 0, last_row, len(cols) - 1), "the filter")
     ws.set_landscape()
-    ws.set_paper(layout.get("paper", 9))
+    ws.set_paper(layout["paper"])
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     xlsxout.check(ws.repeat_rows(head - 1, head), "the repeated header rows")
     xlsxout.check(ws.print_area(0, 0, last_row, len(cols) - 1), "the print area")
     header = _escape_header(fill(layout["title"]["print_header"], values))[:200]
-    ws.set_header(f"&L&\"{layout.get('font', 'Arial')},Bold\"{header}")
-    ws.set_footer("&R" + layout["title"].get("print_footer", "Page &P of &N"))
+    ws.set_header(f"&L&\"{layout['font']},Bold\"{header}")
+    ws.set_footer("&R" + layout["title"]["print_footer"])
     ws.protect("", {"sort": True, "autofilter": True, "format_cells": True, "format_columns": True,
                     "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
 
@@ -329,10 +327,11 @@ def build_workbook(ctx: Context, lead: str, actions: Sequence[Action],
     """One lead's workbook as bytes, its signed manifest, and the issued values per action."""
     buf = io.BytesIO()
     wb = xlsxout.new_workbook(buf, in_memory=True)
-    wb.set_properties({"title": fill(ctx.layout["title"]["print_header"], text_values(ctx, lead, len(actions))),
-                       "subject": f"Update for {ctx.cycle.label}", "author": ctx.coordinator.get("name", ""),
-                       "comments": "Made by hwbs-xl. Please fill in the yellow columns of the Update sheet.",
-                       "created": ctx.now})
+    values = text_values(ctx, lead, len(actions))
+    properties = ctx.layout["properties"]
+    wb.set_properties({"title": fill(ctx.layout["title"]["print_header"], values),
+                       "subject": fill(properties["subject"], values), "author": ctx.coordinator["name"],
+                       "comments": fill(properties["comments"], values), "created": ctx.now})
     fmt = Formats(wb, ctx.layout)
     table_ref = write_instructions(wb, fmt, ctx, lead, len(actions))
     cols, issued = write_update_sheet(wb, fmt, ctx, lead, actions, table_ref)
