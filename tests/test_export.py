@@ -75,3 +75,25 @@ def test_cli_export_writes_files(tmp_path: Path) -> None:
     assert r.exit_code == 0 and json.loads(out.read_text(encoding="utf-8"))["actions"]
     r = runner.invoke(main, ["--plan", str(paths.root), "export", "--format", "xlsx"])
     assert r.exit_code == 0 and (paths.reports / "register-export.xlsx").is_file()
+
+
+def test_the_table_writer_writes_text_unless_asked_for_types(tmp_path: Path) -> None:
+    """sheets.tables: headings, rows under them, a frozen and filtered heading row; typed cells only on request
+    (a date without a date format shows as its serial number)."""
+    from datetime import date
+
+    from hwbs_xl.sheets.tables import write_table
+    from hwbs_xl.sheets.writing import new_workbook
+
+    wb = new_workbook(str(tmp_path / "t.xlsx"))
+    fmt = wb.add_format({"text_wrap": True})
+    for name, typed in (("text", False), ("typed", True)):
+        write_table(wb.add_worksheet(name), 2, [("ID", 8), ("When", 12), ("What", 30)],
+                    [(7, date(2024, 4, 1), "=1+1")], head=fmt, cell=fmt, titles=[("Title", fmt)], typed=typed)
+    wb.close()
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    text, typed_ws = book["text"], book["typed"]
+    assert text["A1"].value == "Title" and [c.value for c in text[3]] == ["ID", "When", "What"]
+    assert [c.value for c in text[4]] == ["7", "2024-04-01", "=1+1"] and text["C4"].data_type == "s"
+    assert typed_ws["A4"].value == 7 and typed_ws["B4"].data_type == "n" and typed_ws["C4"].value == "=1+1"
+    assert text.freeze_panes == "A4" and text.auto_filter.ref == "A3:C4"

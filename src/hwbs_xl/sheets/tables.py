@@ -20,11 +20,13 @@ CellFormat = Callable[[int, int], Any]  # (table row from 0, column) -> format
 
 def write_table(ws: Any, top: int, columns: Sequence[tuple[str, float]], rows: Sequence[Sequence[object]], *,
                 head: Any, cell: Any | CellFormat, titles: Sequence[tuple[object, Any]] = (), typed: bool = False,
-                what: Callable[[int, int], str] | None = None, spare_line: bool = True, freeze_col: int = 0) -> None:
+                what: Callable[[int, int], str] | None = None, spare_line: bool = True, heights: bool = True,
+                freeze_col: int = 0) -> None:
     """Write ``titles`` from row 0, the headings in row ``top`` and ``rows`` under them.
 
     ``cell`` is one format or a function of (row, column); ``typed`` writes numbers and dates as such (else
-    every value is written as its text); ``what`` names a cell for the error an over-long text raises."""
+    every value is written as its text); ``what`` names a cell for the error an over-long text raises;
+    ``heights`` sets each row's height from its wrapped text (``spare_line``: with a line to spare)."""
     for r, (text, fmt) in enumerate(titles):
         write_text(ws, r, 0, text, fmt, what="the title")
     widths = [float(width) for _, width in columns]
@@ -35,7 +37,8 @@ def write_table(ws: Any, top: int, columns: Sequence[tuple[str, float]], rows: S
         for j, value in enumerate(row):
             fmt = cell(n, j) if callable(cell) else cell
             _write(ws, top + 1 + n, j, value, fmt, typed, what(n, j) if what else "a cell")
-        check(ws.set_row(top + 1 + n, row_height(row, widths, spare_line=spare_line)), "row height")
+        if heights:
+            check(ws.set_row(top + 1 + n, row_height(row, widths, spare_line=spare_line)), "row height")
     check(ws.freeze_panes(top + 1, freeze_col), "the frozen header")
     check(ws.autofilter(top, 0, top + max(1, len(rows)), len(columns) - 1), "filter")
     ws.set_landscape()
