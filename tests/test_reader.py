@@ -243,3 +243,13 @@ def test_cell_addresses_are_one_based_both_ways() -> None:
     assert all(column_number(column_letter(c)) == c for c in range(1, GRID_COLS + 1))
     assert a1(7, 5) == "E7" and parse_a1("$E$7") == (7, 5) == parse_a1("e7")
     assert parse_a1("Sheet1") == (0, 0) and column_number(" ") == 1
+
+
+# ---- clipping text for messages ------------------------------------------------------------------------
+
+def test_clip_and_first_words() -> None:
+    from hwbs_xl.text import clip, first_words
+
+    assert clip("a  b\nc", 10) == "a b c" and clip("x" * 50, 40) == "x" * 39 + "…"
+    assert clip("y" * 200, 160, mark="...") == "y" * 157 + "..." and len(clip("z" * 41, 40)) == 40
+    assert first_words("one two three", 2) == "one two …" and first_words("one two", 2) == "one two"

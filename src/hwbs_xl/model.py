@@ -14,6 +14,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Iterable, Iterator, Mapping
 
+from .text import first_words
+
 __all__ = [
     "Month",
     "Status",
@@ -181,8 +183,7 @@ class Action:
     @property
     def title(self) -> str:
         """A short handle for reports: the first words of the activity."""
-        words = self.activity.split()
-        return " ".join(words[:12]) + (" …" if len(words) > 12 else "")
+        return first_words(self.activity, 12)
 
 
 @dataclass(frozen=True)

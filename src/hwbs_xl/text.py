@@ -43,3 +43,16 @@ def visible_controls(text: str) -> str:
 def squash(text: str) -> str:
     """All whitespace runs to one space: for comparing wording, never for storing what someone wrote."""
     return " ".join(text.split())
+
+
+def clip(text: str, width: int, *, mark: str = "…") -> str:
+    """Text shown on one line of at most ``width`` characters (whitespace runs to one space); when cut it
+    ends in ``mark``, so nobody takes it for the whole. For messages and reports, never for storing."""
+    one = squash(text)
+    return one if len(one) <= width else one[: width - len(mark)] + mark
+
+
+def first_words(text: str, count: int = 12) -> str:
+    """The first ``count`` words of a text (a short handle for an action in reports), " …" when cut."""
+    words = text.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")

@@ -32,6 +32,7 @@ from typing import Any, Iterable, Sequence
 from .. import parallel
 from ..errors import InvalidData
 from ..findings import Finding
+from ..text import clip
 from .source import SourceRow, SourceTable, sha256_of
 
 # Pages per worker below which a second process costs more than it saves (start-up ~0.3 s).
@@ -528,6 +529,5 @@ def _refuse_scans(path: Path, pages: list[PageResult]) -> None:
             code="pdf-no-text-layer")
 
 
-def _short(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(text: str) -> str:
+    return clip(text, 40)

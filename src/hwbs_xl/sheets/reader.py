@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..findings import WARNING, Finding
+from ..text import clip
 from ..safeio import O_BINARY
 from . import limits
 from .cells import a1
@@ -341,5 +342,4 @@ def _part_named(text: str) -> str | None:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) < 160 else text[:157] + "..."
+    return clip(text, 160, mark="...")

@@ -33,6 +33,7 @@ from typing import IO, Any, Callable, Iterable
 from xml.parsers import expat
 
 from ..findings import Finding
+from ..text import clip
 from . import limits
 from .cells import GRID_COLS, GRID_ROWS, parse_a1
 
@@ -685,5 +686,4 @@ def _elements(xml: bytes, name: str, part: str, *local_names: str) -> list[dict[
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 160 else text[:157] + "..."
+    return clip(str(exc) or type(exc).__name__, 160, mark="...")
