@@ -86,13 +86,14 @@ def _load_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
 
 
 def vocabulary(plan_dir: Path | None = None) -> StatusVocabulary:
-    data = load_toml("statuses.toml", plan_dir)
+    data = read_settings("statuses.toml", plan_dir)
+    default = data["status_defaults"]
     statuses = []
     for entry in data.get("status", []):
         try:
             statuses.append(Status(
-                key=entry["key"], label=entry["label"], rag=entry.get("rag", "grey"),
-                fill=entry.get("fill", "#FFFFFF"), font=entry.get("font", "#000000"),
+                key=entry["key"], label=entry["label"], rag=entry.get("rag", default["rag"]),
+                fill=entry.get("fill", default["fill"]), font=entry.get("font", default["font"]),
                 meaning=entry.get("meaning", ""), retires=bool(entry.get("retires", False)),
                 needs_date=bool(entry.get("needs_date", False)),
                 needs_where=bool(entry.get("needs_where", False)),
@@ -102,13 +103,9 @@ def vocabulary(plan_dir: Path | None = None) -> StatusVocabulary:
                               hint="Every status needs a key and a label.") from exc
     if not statuses:
         raise InvalidData("statuses.toml lists no statuses", hint="Add at least one [[status]] entry.")
-    unknown = data.get("unknown", {})
-    return StatusVocabulary(
-        statuses=tuple(statuses),
-        unknown_label=unknown.get("label", "Awaiting update"),
-        unknown_fill=unknown.get("fill", "#FFFFFF"),
-        unknown_font=unknown.get("font", "#C00000"),
-    )
+    unknown = data["unknown"]
+    return StatusVocabulary(statuses=tuple(statuses), unknown_label=unknown["label"], unknown_fill=unknown["fill"],
+                            unknown_font=unknown["font"])
 
 
 def status_list_source(vocab: StatusVocabulary, table_ref: str) -> list[str] | str:

@@ -67,8 +67,7 @@ def export(ctx: Context, fmt: str, out: Path | None) -> None:
         else:
             from .. import templates
 
-            name = templates.load_toml("import.toml", ctx.paths.root).get("export", {}).get("file_name",
-                                                                                          "register-export.xlsx")
+            name = templates.read_settings("import.toml", ctx.paths.root)["export"]["file_name"]
             out = export_xlsx(reg, out or ctx.paths.reports / name)
     click.echo(f"Wrote {out}")
 

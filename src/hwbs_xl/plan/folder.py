@@ -18,7 +18,7 @@ def init_plan(paths: PlanPaths, title: str | None = None) -> tuple[Register, boo
     settings = templates.plan_settings(None)
     if created:  # templates first: the register (made whole, then renamed in) marks a complete plan folder
         copy_templates(paths)
-    reg = Register.open(paths, create=True, title=title or settings.get("default_title", "Action plan"))
+    reg = Register.open(paths, create=True, title=title or settings["default_title"])
     plan = reg.plan()
     if not created and title and plan and plan.title != title:
         with reg.batch("edit", command="hwbs-xl init --title", summary=f"plan renamed to {title!r}") as b:

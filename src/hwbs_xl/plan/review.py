@@ -264,7 +264,7 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     from ..sheets.writing import check, new_workbook, write_number, write_text
 
     with Register.open(paths) as reg:
-        cfg = templates.load_toml("import.toml", paths.root).get("review", {})
+        cfg = templates.read_settings("import.toml", paths.root)["review"]
         vocab = templates.vocabulary(paths.root)
         flags = reg.flags(open_only=True)
         sources = {(u.action_id, u.cycle): u.source for u in reg.updates()}
@@ -275,21 +275,21 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
             rows.append((f.id, f.action_id or "", f.cycle or "", f.field, f.raw, f.message, choices(f, vocab),
                          f"{src.file}, {src.where}" if src and src.file else ""))
 
-    columns = cfg.get("columns", [])
+    columns = cfg["columns"]
 
     def produce(tmp: Path) -> None:
         wb = new_workbook(str(tmp))
-        head = wb.add_format({"bold": True, "bg_color": cfg.get("header_fill", "#1F3864"),
-                              "font_color": cfg.get("header_font", "#FFFFFF"), "text_wrap": True, "valign": "top",
+        head = wb.add_format({"bold": True, "bg_color": cfg["header_fill"],
+                              "font_color": cfg["header_font"], "text_wrap": True, "valign": "top",
                               "border": 1, "locked": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "locked": True})
         decide = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "locked": False,
-                                "bg_color": cfg.get("decision_fill", "#FFF2CC")})
+                                "bg_color": cfg["decision_fill"]})
         title = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True})
-        ws = wb.add_worksheet(str(cfg.get("sheet", "Flags to settle"))[:31])
+        ws = wb.add_worksheet(str(cfg["sheet"])[:31])
         # the statuses on a visible sheet (a hidden sheet's list fails in some spreadsheet programs)
-        choices_ws = wb.add_worksheet(str(cfg.get("choices_sheet", "Statuses"))[:31])
-        for j, (name, width) in enumerate([("Number", 8), ("Status", 45), ("Meaning", 80)]):
+        choices_ws = wb.add_worksheet(str(cfg["choices_sheet"])[:31])
+        for j, (name, width) in enumerate(cfg["choices_columns"]):
             write_text(choices_ws, 0, j, name, head)
             check(choices_ws.set_column(j, j, width), "column width")
         for i, status in enumerate(vocab, start=1):
@@ -298,7 +298,7 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
             write_text(choices_ws, i, 2, status.meaning, wrap)
         source = status_list_source(vocab, f"='{choices_ws.name}'!$B$2:$B${len(vocab) + 1}")
         check(ws.merge_range(0, 0, 0, len(columns) - 1, "", title), "title")
-        write_text(ws, 0, 0, cfg.get("title", "Flags to settle"), title)
+        write_text(ws, 0, 0, cfg["title"], title)
         ws.set_row(0, 36)
         last = len(columns) - 1  # the decision column, blank and unlocked
         write_table(ws, 1, [(name, width) for name, width in columns], [(*row, "") for row in rows], head=head,
@@ -307,7 +307,7 @@ def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
             if row[3] == "status":
                 check(ws.data_validation(i, last, i, last, {
                     "validate": "list", "source": source, "error_type": "information",
-                    "input_title": "Status", "input_message": "Pick the status, or type its number."}), "drop-down")
+                    "input_title": cfg["status_input_title"], "input_message": cfg["status_input_message"]}), "drop-down")
         ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True})
         wb.close()
 
@@ -318,8 +318,7 @@ def read_review(paths: PlanPaths, path: Path) -> tuple[list[tuple[int, Any]], di
     """The decisions typed into a review workbook: [(flag id, value)], where each came from, findings."""
     import openpyxl
 
-    cfg = templates.load_toml("import.toml", paths.root).get("review", {})
-    names = [c[0] for c in cfg.get("columns", [])]
+    names = [c[0] for c in templates.read_settings("import.toml", paths.root)["review"]["columns"]]
     report = Report()
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
