@@ -119,7 +119,7 @@ def status_list_source(vocab: StatusVocabulary, table_ref: str) -> list[str] | s
 
 
 def plan_settings(plan_dir: Path | None = None) -> dict[str, Any]:
-    return load_toml("plan.toml", plan_dir)
+    return read_settings("plan.toml", plan_dir)
 
 
 def fingerprint(names: list[str], plan_dir: Path | None = None) -> str:

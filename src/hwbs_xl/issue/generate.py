@@ -114,7 +114,7 @@ def _pick_cycle(reg: Register, label: str | None) -> Cycle:
 
 def _context(paths: PlanPaths, reg: Register, cycle: Cycle, key: bytes, now: datetime) -> Context:
     layout = templates.read_settings("workbook.toml", paths.root)
-    plan_settings = templates.read_settings("plan.toml", paths.root)
+    plan_settings = templates.plan_settings(paths.root)
     n = int(layout["history_cycles"])
     earlier = [c for c in reg.cycles() if c.seq < cycle.seq]
     history = tuple(earlier[-n:]) if n > 0 else ()

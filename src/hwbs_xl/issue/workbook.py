@@ -297,7 +297,7 @@ def _sheet_setup(ws: Any, ctx: Context, cols: Sequence[Column], count: int, valu
     layout = ctx.layout
     head = HEADER_ROW - 1
     last_row = head + max(count, 1)
-    freeze = next((i + 1 for i, c in enumerate(cols) if c.key == layout.get("freeze_through", "activity")), 0)
+    freeze = next((i + 1 for i, c in enumerate(cols) if c.key == layout["freeze_through"]), 0)
     xlsxout.check(ws.freeze_panes(head + 1, freeze), "the frozen header")
     xlsxout.check(ws.autofilter(head, 0, last_row, len(cols) - 1), "the filter")
     ws.set_landscape()
