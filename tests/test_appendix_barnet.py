@@ -9,16 +9,16 @@ from typing import Any
 
 import pdfplumber
 import pytest
-from test_appendix_pdf import _column_text
 
-from conftest import libreoffice_required
-from hwbs_xl.appendix import model as ap
 from hwbs_xl.appendix import build as apb
+from hwbs_xl.appendix import model as ap
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.text import squash
+
+from conftest import libreoffice_required
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +44,9 @@ def test_april_2023_as_the_council_printed_it(barnet: PlanPaths, tmp_path: Path)
     assert len(model.rows) == 33
     t = model.summary.totals
     assert (t["on_target"], t["delayed"], t["completed"]) == (26, 5, 2)
-    assert [c.title for c in model.columns][5:8] == [
+    assert [c.title for c in model.columns][5:] == [
         "Status as of April 2023",
-        "Progress Report - What has been achieved, and what still needs to be achieved?",
-        "September 2022 notes on action"]
+        "Progress Report - What has been achieved, and what still needs to be achieved?"]
     with Register.open(barnet) as reg:
         for row in model.rows:
             note = reg.update(row.action.id, "September 2022")
@@ -73,12 +72,12 @@ def test_april_2024_pdf_prints_every_word(april_2024_pdf: apb.AppendixResult, ba
     assert april_2024_pdf.pdf is not None and april_2024_pdf.pages
     with pdfplumber.open(april_2024_pdf.pdf) as doc:
         assert len(doc.pages) == april_2024_pdf.pages
-        progress = _column_text(doc, 6)
-        notes = _column_text(doc, 7)
-    progress, notes = _unhyphen(progress), _unhyphen(notes)
-    for row in model.rows:
-        assert _unhyphen(squash(row.progress)) in progress, row.action.id
-        assert _unhyphen(squash(row.history["April 2023"])) in notes, row.action.id
+        # the text layer interleaves a row's cells line by line, so words are checked, not whole reports
+        # (the import round trip below gives back every report whole)
+        # (and a word may break after a hyphen or slash: "well-" / "attended")
+        words = {w for page in doc.pages for w in re.split(r"[\s/-]+", squash(page.extract_text() or ""))}
+    for row in model.rows:  # the previous cycle's reports are not printed when this cycle has its own
+        assert set(re.split(r"[\s/-]+", squash(row.progress))) - {""} <= words, row.action.id
 
 
 def _unhyphen(text: str) -> str:

@@ -96,17 +96,17 @@ def test_appendix_and_master_print_a_long_movement(big_plan: PlanPaths, tmp_path
         rows = _summary_rows(book)
         assert all(len(c) <= EXCEL_CELL_LIMIT for r in rows for c in r)
         completed = _category(rows, "Completed")
-        # too many to name: the row gives the count and points to the table's change column
+        # too many to name: the row gives the count and points to the table's status column
         assert completed == [["Completed", str(COMPLETED),
-                              f"{COMPLETED} actions: too many to list here. The \"Change since {OCT23}\" "
-                              "column of the table marks each one.", "", "", "", "", ""]]
+                              f"{COMPLETED} actions: too many to list here. The \"Status as of {APR24}\" "
+                              "column of the table gives each one.", "", "", "", "", ""]]
         # retired actions are not in the table, so every one is named, one per row
         retired = _category(rows, f"Retired since {OCT23} (not reported in {APR24})")
         assert retired[0][1] == str(RETIRED) and len(retired) == RETIRED
         assert [r[2] for r in retired] == [ax._short_action(a) for a in model.summary.retired]
     table = openpyxl.load_workbook(path)["Appendix A"]
-    marks = [r[-1] for r in table.iter_rows(min_row=ax.TITLE_ROWS + 2, values_only=True)]
-    assert marks.count("Completed") == COMPLETED  # the column the summary points to marks each one
+    statuses = [r[5] for r in table.iter_rows(min_row=ax.TITLE_ROWS + 2, values_only=True)]
+    assert statuses.count("Completed") == COMPLETED  # the column the summary points to gives each one
 
 
 def test_a_plan_template_without_the_limit_lists_every_action(big_plan: PlanPaths, tmp_path: Path) -> None:

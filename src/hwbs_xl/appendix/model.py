@@ -12,7 +12,7 @@ do. A closed cycle (for example one imported from a past paper) lists exactly wh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ class Appendix:
             "title": self.plan_title,
             "appendix": self.appendix_title,
             "batch": str(self.batch),
-            "date": self.document_date.date().isoformat(),
+            "date": long_date(self.document_date),
         }
 
     def text(self, key: str, section: str = "text", **extra: str) -> str:
@@ -139,6 +139,11 @@ class Appendix:
 
     def movement_label(self, key: str) -> str:
         return fill(str(self.settings.get("movement", {}).get("labels", {}).get(key, key)), self.words())
+
+
+def long_date(moment: datetime | date) -> str:
+    """"3 December 2026", as a council's papers write dates."""
+    return f"{moment.day} {moment.strftime('%B %Y')}"
 
 
 def load_settings(plan_dir: Path | None) -> dict[str, Any]:
@@ -182,7 +187,7 @@ def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] |
     retired = tuple(a for a in actions if a.id in prev and a.id not in listed_ids)
     words = {"cycle": chosen.label, "previous": previous.label if previous else str(
         settings.get("text", {}).get("no_previous", ""))}
-    columns = _columns(settings, words, history_cycles)
+    columns = _columns(settings, words, history_cycles, any(r.state != UNKNOWN for r in rows))
     key_areas = _group(rows)
     return Appendix(
         plan_title=plan_title, appendix_title=appendix_title, cycle=chosen, previous=previous,
@@ -215,7 +220,12 @@ def _history_cycles(settings: dict[str, Any], before: list[Cycle]) -> dict[int, 
     return {b: before[-b] for b in sorted(backs) if 0 < b <= len(before)}
 
 
-def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int, Cycle]) -> tuple[Column, ...]:
+def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int, Cycle],
+             reported: bool) -> tuple[Column, ...]:
+    """The table's columns from the template. A history column with ``show = "auto"`` prints only while
+    nobody has reported for the cycle printed (``reported`` False): then the previous reports are all there is."""
+    shown = {int(c.get("back", 1)): c.get("show", True) for c in settings["column"] if c["field"] == "history"}
+    shown = {b: (not reported) if v == "auto" else bool(v) for b, v in shown.items()}
     cols: list[Column] = []
     for spec in settings.get("column", []):
         kind = str(spec["field"])
@@ -223,8 +233,8 @@ def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int,
         if kind == "history":
             back = int(spec.get("back", 1))
             past = history.get(back)
-            if past is None:
-                continue  # no such earlier cycle: the column would be empty, leave it out
+            if past is None or not shown.get(back, True):
+                continue  # no such earlier cycle, or the cycle printed has its own reports: leave it out
             cols.append(Column(kind, fill(str(spec["title"]), {**words, "cycle": past.label}), width, back, past.label))
         elif kind == "change" and words["previous"] == str(settings.get("text", {}).get("no_previous", "")):
             continue  # nothing to compare with

@@ -8,7 +8,6 @@ from typing import Any
 
 from ..sheets import writing as xlsxout
 from ..sheets.cells import column_letter
-from ..templates import fill
 from .measure import fit_scale, page_body_points
 from .model import Appendix
 from .styles import Styles, print_setup
@@ -71,7 +70,8 @@ class _Sheet:
 
 
 def write_summary(wb: Any, appendix: Appendix, styles: Styles) -> None:
-    """The sheet before the table: counts by key area, a chart, movement, awaiting update, a legend."""
+    """The sheet before the table: counts by key area, a chart, movement, awaiting update (as the PDF's first
+    page: the status is spelled out in every cell, so no legend is needed)."""
     text = appendix.settings.get("text", {})
     ws = wb.add_worksheet(str(text.get("summary_sheet", "Summary"))[:31])
     scale = fit_scale(appendix, SUMMARY_WIDTHS, styles.metrics)
@@ -90,7 +90,6 @@ def write_summary(wb: Any, appendix: Appendix, styles: Styles) -> None:
     _chart(wb, sheet, appendix, table_top)
     _movement(sheet, appendix)
     _awaiting(sheet, appendix)
-    _legend(sheet, appendix)
     if sheet.breaks:
         xlsxout.check(ws.set_h_pagebreaks(sorted(set(sheet.breaks))), "the summary's page breaks")
 
@@ -203,7 +202,7 @@ def _movement_list(appendix: Appendix, key: str, ids: tuple[str, ...]) -> list[s
         return []  # unchanged ones are most of the plan; unsettled and awaiting ones have their own lists below
     summary = appendix.settings.get("summary", {})
     limit = summary.get("movement_list_max")
-    change = next((c.title for c in appendix.columns if c.field == "change"), None)
+    change = next((c.title for c in appendix.columns if c.field in ("change", "status")), None)
     many = appendix.text("movement_many", "summary", count=f"{len(ids):,}", column=change or "")
     # retired actions are not rows of the table, so they are always named; an older plan template without
     # the limit or its wording lists everything (one per row, so it still prints)
@@ -240,22 +239,3 @@ def _awaiting(sheet: _Sheet, appendix: Appendix) -> None:
                        (4, 5, r.status_text, st.status("to_confirm")), (6, 7, sep.join(r.leads), st.cell)],
                       what=f"status to confirm {r.action.id}")
         sheet.gap()
-
-
-def _legend(sheet: _Sheet, appendix: Appendix) -> None:
-    st = sheet.styles
-    sheet.heading(appendix.text("legend_heading", "summary"), 40.0 + 18.0 * (len(appendix.vocabulary) + 4))
-    sheet.put([(0, 7, appendix.text("legend_status", "summary"), st.plain)], what="the legend")
-    for s in appendix.vocabulary:
-        sheet.put([(0, 2, s.label, st.status(s.key)), (3, 7, s.meaning, st.cell)], what="the legend")
-    unknown = str(appendix.settings.get("text", {}).get("awaiting_update", appendix.vocabulary.unknown_label))
-    sheet.put([(0, 2, unknown, st.status("unknown")),
-               (3, 7, appendix.text("awaiting_heading", "summary"), st.cell)], what="the legend")
-    if appendix.previous is not None:
-        example = fill(str(appendix.settings.get("movement", {}).get("markers", {}).get("improved", "")),
-                       {"was": appendix.short_label("delayed")})
-        sheet.put([(0, 2, example, st.changed), (3, 7, appendix.text("legend_change", "summary"), st.cell)],
-                  what="the legend")
-    marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
-    sheet.put([(0, 2, marker, st.continued), (3, 7, appendix.text("legend_continued", "summary"), st.cell)],
-              what="the legend")

@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import safeio, templates
 from ..errors import RendererMissing
-from .model import MOVEMENTS, Appendix, AppendixRow
+from .model import MOVEMENTS, Appendix, AppendixRow, long_date
 
 TEMPLATE = "appendix.typ"
 FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"  # hwbs_xl/fonts: Liberation Sans, SIL OFL 1.1
@@ -101,7 +101,7 @@ def document_data(appendix: Appendix) -> dict[str, Any]:
                      "awaiting_heading", "awaiting_none", "to_confirm_heading", "col_key_area", "col_movement",
                      "col_count", "col_actions", "col_activity", "col_lead", "col_status_given")
     text = {k: appendix.text(k, "summary") for k in summary_words}
-    text["continued"] = appendix.text("continued")
+    text.update({k: appendix.text(k) for k in ("continued", "footer_left", "footer_centre", "footer_right")})
     return {
         "meta": {
             "title": appendix.text("document_title"),
@@ -119,8 +119,8 @@ def document_data(appendix: Appendix) -> dict[str, Any]:
             "previous": words["previous"],
             "title": appendix.plan_title,
             "appendix": appendix.appendix_title,
-            "date": _long_date(appendix.document_date),
-            "due": _long_date(cycle.due_date) if cycle.due_date else "",
+            "date": long_date(appendix.document_date),
+            "due": long_date(cycle.due_date) if cycle.due_date else "",
         },
         "text": text,
         "statuses": _statuses(appendix),
@@ -128,10 +128,6 @@ def document_data(appendix: Appendix) -> dict[str, Any]:
         "key_areas": [{"name": ka.name, "rows": [_row(r) for r in ka.rows]} for ka in appendix.key_areas],
         "summary": _summary(appendix),
     }
-
-
-def _long_date(moment: Any) -> str:
-    return f"{moment.day} {moment.strftime('%B %Y')}"
 
 
 def _statuses(appendix: Appendix) -> dict[str, dict[str, str]]:
@@ -194,7 +190,7 @@ def _summary(appendix: Appendix) -> dict[str, Any]:
                       "listed_below": m in ("awaiting", "to_confirm"), "always_named": m == "retired",
                       "actions": named(s.movement.get(m, ()))} for m in MOVEMENTS],
         "awaiting": [{"id": r.action.id, "activity": r.activity, "leads": list(r.leads), "reason": reason(r),
-                      "due": _long_date(cycle.due_date) if cycle.due_date and reason(r) == "not_returned" else None}
+                      "due": long_date(cycle.due_date) if cycle.due_date and reason(r) == "not_returned" else None}
                      for r in s.awaiting],
         "to_confirm": [{"id": r.action.id, "activity": r.activity, "leads": list(r.leads),
                         "status_raw": r.update.status_raw.strip() if r.update else ""} for r in s.to_confirm],
