@@ -101,3 +101,17 @@ def test_the_summary_pages_before_the_appendix_table_are_one_note_each(merged, i
     assert len(listed) == len(before)
     assert listed[0].startswith("Key area | Completed")
     assert not result.report.of("row-unreadable")
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("Revised: Sep-25\n(was Mar-25)", ("Mar-25", "Sep-25")),  # as the appendix PDF prints it, on two lines
+    ("revised Sep-25 (was Mar-25)", ("Mar-25", "Sep-25")),
+    ("Mar-25", ("Mar-25", None)),
+    ("Revised", ("Revised", None)),
+])
+def test_a_finish_cell_with_its_revised_date_reads_as_both(cell: str, expected: tuple[str, str | None]) -> None:
+    """The PDF prints a revised finish in the Finish column with the original: importing it back gives the
+    original finish and the cycle's revised finish, not an unreadable finish date."""
+    from hwbs_xl.importing.rows import split_revised
+
+    assert split_revised(cell) == expected

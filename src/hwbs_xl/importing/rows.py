@@ -5,6 +5,7 @@ whatever cannot be decided becomes a pending flag with the raw text kept.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model import Month
@@ -115,7 +116,8 @@ class RowReader:
             findings.append(RowFinding("lead-split", f"Read as {len(leads)} leads: " + "; ".join(leads) + ".",
                                        lead_raw, "lead", lead_at))
         start = self._month(cell("start"), "start", "start-missing", main_cycle, flags, parsed.position("start"))
-        finish = self._month(cell("finish"), "finish", "finish-missing", main_cycle, flags, parsed.position("finish"))
+        finish_text, revised_in_finish = split_revised(cell("finish"))
+        finish = self._month(finish_text, "finish", "finish-missing", main_cycle, flags, parsed.position("finish"))
         if start and finish and start > finish:
             findings.append(RowFinding("dates-reversed", f"Start {start.label} is after finish {finish.label}; "
                                        "kept as printed.", f"{start.label} / {finish.label}", "start",
@@ -125,6 +127,8 @@ class RowReader:
             progress = cell("progress", cycle, multiline=True)
             status_raw = one(parsed.get("status", cycle)).text if has_status else ""
             revised = Month.parse(one(parsed.get("revised_finish", cycle)).text)
+            if revised is None and cycle == main_cycle and revised_in_finish:
+                revised = Month.parse(revised_in_finish)
             status_key: str | None = None
             repaired = False
             if has_status:
@@ -167,3 +171,15 @@ class RowReader:
 
 
 # ---- the pipeline ---------------------------------------------------------------------------------------
+
+
+# A finish cell giving the revised date with the original, as hwbs-xl's appendix PDF prints it:
+# "Revised: Sep-25 (was Mar-25)", on one line or two.
+_REVISED_FINISH = re.compile(r"^\s*revised\s*:?\s*(?P<revised>.+?)\s*\(\s*was\s+(?P<finish>.+?)\s*\)\s*$",
+                             re.IGNORECASE | re.DOTALL)
+
+
+def split_revised(finish_cell: str) -> tuple[str, str | None]:
+    """(the original finish, the revised finish or None) of a finish cell."""
+    m = _REVISED_FINISH.match(finish_cell)
+    return (m["finish"], m["revised"]) if m else (finish_cell, None)
