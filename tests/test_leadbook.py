@@ -544,3 +544,25 @@ def test_many_leads_built_in_worker_processes_give_the_same_files(plan_paths: Pl
     with Register.open(plan_paths) as reg:
         recorded = reg.conn.execute("SELECT count(*) FROM issued WHERE file LIKE ?", (f"%two%",)).fetchone()[0]
     assert recorded == 43
+
+
+def test_fill_is_one_pass_and_keeps_what_it_cannot_fill() -> None:
+    from hwbs_xl.templates import fill
+
+    assert fill("{cycle} for {lead}", {"cycle": "October 2024", "lead": "{cycle}"}) == "October 2024 for {cycle}"
+    assert fill("{typo} } {{lead}} {n:02d} {none}", {"lead": "A", "none": None}) == "{typo} } {A} {n:02d} "
+
+
+def test_an_older_copy_of_a_template_reads_what_it_lacks_from_the_bundled_one(plan_paths: PlanPaths) -> None:
+    """A plan's templates made by an older init lack keys added since: the bundled values fill them in,
+    and what the copy says still wins."""
+    own = plan_paths.templates / "workbook.toml"
+    text = own.read_text(encoding="utf-8")
+    cut = text[:text.index("[properties]")] + text[text.index("[bands]"):]
+    own.write_text(cut.replace('freeze_through = "activity"\n', "")
+                   .replace('update = "Update"', 'update = "Ours"'), encoding="utf-8")
+    result = issue(plan_paths)
+    wb = openpyxl.load_workbook(result.workbooks[0].path)
+    assert wb.sheetnames[1] == "Ours" and wb.properties.subject == "Update for October 2024"
+    assert wb["Ours"].freeze_panes == f"D{mf.HEADER_ROW + 1}"
+    assert (result.out_dir / "distribution-list.csv").read_text(encoding="utf-8-sig").startswith("Lead,E-mail,")
