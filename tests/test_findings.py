@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hwbs_xl"
 SOURCES = {p: ast.parse(p.read_text(encoding="utf-8")) for p in sorted(PACKAGE.rglob("*.py"))}
 
 # Calls whose first argument is a code: findings and the small records stages make findings from.
-CODE_FIRST = {"Finding", "add", "Note", "RowFinding", "_Refuse", "reject", "_fail"}
+CODE_FIRST = {"Finding", "add", "Note", "RowFinding", "Refused", "reject", "_fail"}
 
 
 def _strings(node: ast.expr) -> list[str]:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..findings import WARNING, Finding
-from ..text import clip
 from ..safeio import O_BINARY
+from ..text import clip
 from . import limits
 from .cells import a1
 from .sniff import malformed_part, sniff

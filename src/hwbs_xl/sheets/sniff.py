@@ -12,8 +12,9 @@ Order of checks (each one cheap, each one before the step it protects):
 4. The package itself: content types, the workbook part, Strict OOXML, macros, the 1904 date system; for
    ODS its mimetype and encryption.
 
-The same single pass collects each sheet's *structure* (``SheetStructure``): whether it is protected, the
-formulas typed into cells (their text), cells holding error values, and merged ranges. That is all the
+The same single pass (the meters, in measure.py) collects each sheet's *structure* (``SheetStructure``):
+whether it is protected, the formulas typed into cells (their text), cells holding error values, and merged
+ranges. That is all the
 returns checks need beyond the values, so no second XML parser (openpyxl: about 60 ms a workbook, and a
 failure on Strict files, backslash part names or broken styles) is needed. Values come from calamine.
 
@@ -35,7 +36,7 @@ from xml.parsers import expat
 from ..findings import Finding
 from ..text import clip
 from . import limits
-from .cells import GRID_COLS, GRID_ROWS, parse_a1
+from .measure import OdsMeter, Refused, SheetMeter, SheetStructure
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -58,16 +59,6 @@ _OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
 
 
 @dataclass
-class SheetStructure:
-    """What a sheet's XML says beyond its values (1-based (row, col) keys)."""
-
-    protected: bool = False
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # the text typed, "=..."
-    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # "#N/A", "#VALUE!"...
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, col, last row, col
-
-
-@dataclass
 class Sniffed:
     """What the bytes are. ``kind`` is None when the file was refused (see ``findings``)."""
 
@@ -82,14 +73,6 @@ class Sniffed:
         return self.kind is None
 
 
-class _Refuse(Exception):
-    def __init__(self, code: str, message: str, **detail: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.detail = detail
-
-
 def sniff(data: bytes, name: str) -> Sniffed:
     """Classify ``data`` (the whole file) and run every pre-parse check. ``name`` is for messages only."""
     try:
@@ -97,8 +80,8 @@ def sniff(data: bytes, name: str) -> Sniffed:
             return _sniff_zip(data, name)
         if data.startswith(OLE_MAGIC):
             return _sniff_ole(data, name)
-        raise _Refuse("file-not-spreadsheet", _not_spreadsheet_message(data, name))
-    except _Refuse as r:
+        raise Refused("file-not-spreadsheet", _not_spreadsheet_message(data, name))
+    except Refused as r:
         return Sniffed(None, [Finding(r.code, r.message, file=name, detail=dict(r.detail))])
 
 
@@ -141,17 +124,17 @@ def _sniff_ole(data: bytes, name: str) -> Sniffed:
         ole = olefile.OleFileIO(io.BytesIO(data))
         streams = {"/".join(s) for s in ole.listdir()}
     except Exception as exc:  # olefile raises its own and builtin errors on damaged containers
-        raise _Refuse("file-corrupt", f"{name} is a damaged Office file (its container cannot be read: "
+        raise Refused("file-corrupt", f"{name} is a damaged Office file (its container cannot be read: "
                       f"{_short(exc)}). Ask the lead to save it again and re-send it.", part="OLE container")
     if {"EncryptionInfo", "EncryptedPackage"} <= streams:
-        raise _Refuse("file-encrypted", _encrypted_message(name, "Excel workbook (.xlsx)"), format="xlsx")
+        raise Refused("file-encrypted", _encrypted_message(name, "Excel workbook (.xlsx)"), format="xlsx")
     if "Workbook" in streams or "Book" in streams:
         if _xls_encrypted(data):
-            raise _Refuse("file-encrypted", _encrypted_message(name, "Excel 97-2003 workbook (.xls)"), format="xls")
+            raise Refused("file-encrypted", _encrypted_message(name, "Excel 97-2003 workbook (.xls)"), format="xls")
         return Sniffed("xls")
     what = "a Word document" if "WordDocument" in streams else (
         "a PowerPoint presentation" if "PowerPoint Document" in streams else "an Office file that holds no workbook")
-    raise _Refuse("file-not-spreadsheet", f"{name} is not a spreadsheet: it is {what}. "
+    raise Refused("file-not-spreadsheet", f"{name} is not a spreadsheet: it is {what}. "
                   "Ask the lead to attach the workbook itself (the .xlsx file).")
 
 
@@ -177,11 +160,11 @@ def _sniff_zip(data: bytes, name: str) -> Sniffed:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise _Refuse("file-corrupt", f"{name} is incomplete: the zip directory at the end of the file is missing "
+        raise Refused("file-corrupt", f"{name} is incomplete: the zip directory at the end of the file is missing "
                       "(a cut-short download or a failed save). Ask the lead to send it again.",
                       part="zip central directory") from None
     except (ValueError, NotImplementedError, OSError) as exc:
-        raise _Refuse("file-corrupt", f"{name} is damaged: {_short(exc)}. Ask the lead to save it again and re-send it.",
+        raise Refused("file-corrupt", f"{name} is damaged: {_short(exc)}. Ask the lead to save it again and re-send it.",
                       part="zip container") from None
     with zf:
         _check_directory(zf, name)
@@ -194,19 +177,19 @@ def _sniff_zip(data: bytes, name: str) -> Sniffed:
 def _check_directory(zf: zipfile.ZipFile, name: str) -> None:
     infos = zf.infolist()
     if len(infos) > limits.MAX_ZIP_ENTRIES:
-        raise _Refuse("file-suspicious-compression",
+        raise Refused("file-suspicious-compression",
                       f"{name} holds {len(infos):,} packed parts (limit {limits.MAX_ZIP_ENTRIES:,}); a workbook has a few dozen. "
                       "It was not opened. If it is genuine, ask the lead to copy the update sheet into a fresh copy of the issued workbook.",
                       limit="MAX_ZIP_ENTRIES", value=len(infos))
     total = sum(i.file_size for i in infos)
     if total > limits.MAX_UNPACKED_BYTES:
-        raise _Refuse("file-too-large",
+        raise Refused("file-too-large",
                       f"{name} would unpack to {total / limits.MB:,.0f} MB (limit {limits.MAX_UNPACKED_BYTES // limits.MB} MB). "
                       "It was not opened. Ask the lead to send the issued workbook with only their updates typed in.",
                       limit="MAX_UNPACKED_BYTES", value=total)
     for i in infos:
         if i.file_size > limits.RATIO_APPLIES_ABOVE and i.file_size > limits.MAX_PART_RATIO * max(i.compress_size, 1):
-            raise _Refuse("file-suspicious-compression",
+            raise Refused("file-suspicious-compression",
                           f"{name}: the part {_norm(i.filename)} packs {i.file_size / limits.MB:,.0f} MB into "
                           f"{i.compress_size:,} bytes (more than {limits.MAX_PART_RATIO}:1, a zip-bomb pattern). It was not opened.",
                           limit="MAX_PART_RATIO", part=_norm(i.filename), value=i.file_size)
@@ -219,17 +202,17 @@ def _norm(part: str) -> str:
 
 def _sniff_ooxml(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> Sniffed:
     if "[Content_Types].xml" not in parts:
-        raise _Refuse("file-corrupt", f"{name} is a zip file but not a complete workbook: the part "
+        raise Refused("file-corrupt", f"{name} is a zip file but not a complete workbook: the part "
                       "[Content_Types].xml is missing. Ask the lead to save the workbook again from Excel or LibreOffice.",
                       part="[Content_Types].xml")
     main = _main_part(zf, parts, name)
     ctype = _content_type(zf, parts, main, name)
     if "wordprocessingml" in ctype or "presentationml" in ctype:
         what = "a Word document" if "wordprocessingml" in ctype else "a PowerPoint presentation"
-        raise _Refuse("file-not-spreadsheet", f"{name} is not a spreadsheet: it is {what}. "
+        raise Refused("file-not-spreadsheet", f"{name} is not a spreadsheet: it is {what}. "
                       "Ask the lead to attach the workbook itself (the .xlsx file).")
     if "sheet.binary" in ctype or main.endswith(".bin"):
-        raise _Refuse("file-format-xlsb", f"{name} is an Excel binary workbook (.xlsb), which hwbs-xl does not read. "
+        raise Refused("file-format-xlsb", f"{name} is an Excel binary workbook (.xlsb), which hwbs-xl does not read. "
                       "Ask the lead to open it and use File > Save As > 'Excel Workbook (.xlsx)', then send that.")
     by_part = _scan_all(zf, parts, name, worksheet=lambda p: "worksheets/" in p)
     root_ns, date1904, sheets = _workbook_facts(zf, parts[main], name, main)
@@ -273,7 +256,7 @@ def _main_part(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str
         target = "xl/workbook.xml"
     if target is None or target not in parts:
         missing = target or "_rels/.rels (which names the workbook part)"
-        raise _Refuse("file-corrupt", f"{name} is a zip file but holds no workbook: the part {missing} is missing. "
+        raise Refused("file-corrupt", f"{name} is a zip file but holds no workbook: the part {missing} is missing. "
                       "Ask the lead to save the workbook again from Excel or LibreOffice and re-send it.", part=missing)
     return target
 
@@ -308,7 +291,7 @@ def _workbook_facts(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
 
     _parse(_read(zf, info, name), name, part, start, namespaces=True)
     if len(sheets) > limits.MAX_SHEETS:
-        raise _Refuse("file-too-large", f"{name} has {len(sheets):,} sheets (limit {limits.MAX_SHEETS}). It was not opened.",
+        raise Refused("file-too-large", f"{name} has {len(sheets):,} sheets (limit {limits.MAX_SHEETS}). It was not opened.",
                       limit="MAX_SHEETS", value=len(sheets))
     return str(facts["ns"]), bool(facts["date1904"]), sheets
 
@@ -319,13 +302,13 @@ def _sniff_ods(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str
     mimetype = _read(zf, parts["mimetype"], name)[:200].decode("ascii", "replace").strip()
     if mimetype not in ODS_MIMETYPES:
         kind = mimetype.rsplit(".", 1)[-1] if "opendocument" in mimetype else mimetype or "unknown"
-        raise _Refuse("file-not-spreadsheet", f"{name} is not a spreadsheet: it is an OpenDocument {kind} file. "
+        raise Refused("file-not-spreadsheet", f"{name} is not a spreadsheet: it is an OpenDocument {kind} file. "
                       "Ask the lead to attach the workbook itself.")
     manifest = parts.get("META-INF/manifest.xml")
     if manifest is not None and b"encryption-data" in _read(zf, manifest, name):
-        raise _Refuse("file-encrypted", _encrypted_message(name, "OpenDocument spreadsheet (.ods)"), format="ods")
+        raise Refused("file-encrypted", _encrypted_message(name, "OpenDocument spreadsheet (.ods)"), format="ods")
     if "content.xml" not in parts:
-        raise _Refuse("file-corrupt", f"{name} is an OpenDocument file without its content.xml part. "
+        raise Refused("file-corrupt", f"{name} is an OpenDocument file without its content.xml part. "
                       "Ask the lead to save it again and re-send it.", part="content.xml")
     meters = _scan_all(zf, parts, name, worksheet=lambda p: p == "content.xml", ods=True)
     return Sniffed("ods", [], structure=meters.get("content.xml", {}))
@@ -343,12 +326,12 @@ def _scan_all(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str,
         if not part.lower().endswith(XML_SUFFIXES) or info.is_dir():
             continue
         if worksheet(part):
-            meter: _SheetMeter | _OdsMeter = _OdsMeter(name) if ods else _SheetMeter(name, part)
+            meter: SheetMeter | OdsMeter = OdsMeter(name) if ods else SheetMeter(name, part)
             _parse_stream(zf, info, name, part, meter.start, meter.end, meter.bind)
             found[part] = meter.structure
             total_cells += meter.value_cells
             if total_cells > limits.MAX_CELLS:
-                raise _Refuse("file-too-large", f"{name} holds more than {limits.MAX_CELLS:,} filled cells. "
+                raise Refused("file-too-large", f"{name} holds more than {limits.MAX_CELLS:,} filled cells. "
                               "It was not read. Ask the lead to return the issued workbook with only their updates.",
                               limit="MAX_CELLS", value=total_cells)
         else:
@@ -383,7 +366,7 @@ def _scan_for_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: s
                     _unsafe(name, part)
                 tail = block[-16:]
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
+        raise Refused("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
                       "Ask the lead to save the workbook again and re-send it (a cut-short download looks like this).",
                       part=part) from None
 
@@ -397,7 +380,7 @@ def malformed_part(data: bytes) -> str | None:
                 if part.lower().endswith(XML_SUFFIXES):
                     try:
                         _parse_stream(zf, info, "", part, None, None)
-                    except _Refuse as r:
+                    except Refused as r:
                         if r.code == "file-corrupt":
                             return part
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -406,217 +389,9 @@ def malformed_part(data: bytes) -> str | None:
 
 
 def _unsafe(name: str, part: str) -> None:
-    raise _Refuse("file-unsafe-xml", f"{name}: the part {part} declares a DTD or entities, which a spreadsheet "
+    raise Refused("file-unsafe-xml", f"{name}: the part {part} declares a DTD or entities, which a spreadsheet "
                   "never needs (it is how XML 'billion laughs' and external-entity attacks work). The file was not "
                   "parsed. Do not open it; ask the lead to send the workbook again.", part=part)
-
-
-class _SheetMeter:
-    """Counts a worksheet's rows and cells while it streams, and refuses at the limit (not after)."""
-
-    def __init__(self, name: str, part: str) -> None:
-        self.name, self.part = name, part
-        self.row = 0
-        self.col = 0
-        self.value_rows: set[int] = set()
-        self.value_cells = 0
-        self.elements = 0
-        self.min_row = self.min_col = 1 << 30
-        self.max_row = self.max_col = 0
-        self._cell: tuple[int, int] | None = None
-        self._cell_ref: str | None = None
-        self._in_cell = False
-        self._cell_has_value = False
-        self._cell_type = ""
-        self.structure = SheetStructure()
-        self._text: list[str] | None = None  # collecting a formula's or an error value's text
-        self._shared: dict[str, str] = {}  # shared formula index -> the text its first cell holds
-        self._shared_index = ""
-        self._parser: Any = None
-
-    def bind(self, parser: Any) -> None:
-        self._parser = parser
-
-    def _collect(self, on: bool) -> None:
-        """Text is gathered only inside a formula or an error value (a handler per text run costs time)."""
-        self._text = [] if on else None
-        if self._parser is not None:
-            self._parser.CharacterDataHandler = self._text.append if on else None  # type: ignore[union-attr]
-
-    def _position(self) -> tuple[int, int]:
-        """The current cell's (row, col), parsed from its reference only when it matters (a filled cell):
-        most cells of a formatted sheet are empty, and parsing every reference is the slow part."""
-        if self._cell is None:
-            row, col = parse_a1(self._cell_ref) if self._cell_ref else (0, 0)
-            self._cell = (row or self.row, col or self.col + 1)
-            if not (1 <= self._cell[0] <= GRID_ROWS and 1 <= self._cell[1] <= GRID_COLS) or (self._cell_ref and not row):
-                # A reader sizes its grid from such a reference: one of ZZZZ99999999 asked calamine for 1.5 PB
-                # of memory, and an allocation failure in Rust aborts the whole process, past any except.
-                where = repr(self._cell_ref) if self._cell_ref else f"row {self._cell[0]:,}"
-                raise _Refuse("file-corrupt", f"{self.name} is damaged: the part {self.part} has a cell at {where}, "
-                              "which is not a cell of a spreadsheet (they run from A1 to XFD1048576). Ask the lead to "
-                              "save the workbook again and re-send it.", part=self.part)
-        return self._cell
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        local = tag if ":" not in tag else tag.rsplit(":", 1)[-1]
-        if local == "c":
-            self._in_cell = True
-            ref = attrs.get("r")
-            if ref:
-                self._cell_ref, self._cell = ref, None
-            else:  # no reference: the cell after the previous one
-                self.col = self._position()[1] if self._cell_ref else self.col
-                self._cell_ref, self._cell = None, (self.row, self.col + 1)
-            self._cell_type = attrs.get("t", "")
-            self._cell_has_value = self._cell_type == "inlineStr"
-            self._count()
-        elif local == "row":
-            self.row = _int(attrs.get("r"), self.row + 1)
-            self.col = 0
-            self._cell_ref, self._cell = None, (self.row, 0)
-            self._count()
-        elif local in ("v", "f", "is") and self._in_cell:
-            self._cell_has_value = True
-            if local == "f":
-                self._shared_index = attrs.get("si", "") if attrs.get("t") == "shared" else ""
-                self._collect(True)
-            elif local == "v" and self._cell_type == "e":
-                self._collect(True)
-        elif local == "sheetProtection":
-            self.structure.protected = attrs.get("sheet", "").lower() in ("1", "true")
-        elif local == "mergeCell" and ":" in attrs.get("ref", ""):
-            first, last = attrs["ref"].split(":", 1)
-            (r1, c1), (r2, c2) = parse_a1(first), parse_a1(last)
-            if r1 and c1 and r2 and c2:
-                self.structure.merged.append((r1, c1, r2, c2))
-
-    def end(self, tag: str) -> None:
-        local = tag if ":" not in tag else tag.rsplit(":", 1)[-1]
-        if local == "c":
-            if self._cell_has_value:
-                self._value(*self._position())
-            self._in_cell = False
-        elif local == "f" and self._text is not None and self._in_cell:
-            formula = "".join(self._text)
-            if self._shared_index:  # a formula filled down: only its first cell holds the text
-                formula = self._shared.setdefault(self._shared_index, formula) if formula else \
-                    self._shared.get(self._shared_index, "")
-            self.structure.formulas[self._position()] = formula if formula.startswith("=") else "=" + formula
-            self._collect(False)
-        elif local == "v" and self._text is not None and self._in_cell:
-            self.structure.errors[self._position()] = "".join(self._text)
-            self._collect(False)
-
-    def _count(self) -> None:
-        self.elements += 1
-        if self.elements > 2 * limits.MAX_CELLS:
-            raise _Refuse("file-too-large", f"{self.name}: the sheet part {self.part} holds more than "
-                          f"{2 * limits.MAX_CELLS:,} rows and cells (formatted or filled). It was not read.",
-                          limit="MAX_CELLS", part=self.part, value=self.elements)
-
-    def _value(self, row: int, col: int) -> None:
-        self.value_cells += 1
-        self.value_rows.add(row)
-        if len(self.value_rows) > limits.MAX_ROWS:
-            raise _Refuse("sheet-too-many-rows", f"{self.name}: the sheet part {self.part} has more than "
-                          f"{limits.MAX_ROWS:,} filled rows (a return has one row per action). It was not read further.",
-                          limit="MAX_ROWS", part=self.part, value=len(self.value_rows))
-        self.min_row, self.max_row = min(self.min_row, row), max(self.max_row, row)
-        self.min_col, self.max_col = min(self.min_col, col), max(self.max_col, col)
-        _check_span(self.name, self.part, self.max_row - self.min_row + 1, self.max_col - self.min_col + 1)
-
-
-class _OdsMeter:
-    """The same for ODS content.xml, where rows and cells carry repeat counts (the "repeat bomb")."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.value_cells = 0
-        self.structure: dict[str, SheetStructure] = {}
-        self._sheet = SheetStructure()
-        self._reset()
-
-    def _reset(self) -> None:
-        self.row = 0  # 1-based index of the current row's first repetition
-        self.rows_rep = 1
-        self.col = 0
-        self.min_row = self.min_col = 1 << 40
-        self.max_row = self.max_col = 0
-        self.filled_rows = 0
-        self._row_counted = False
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        local = tag.rsplit(":", 1)[-1]
-        if local == "table":
-            self._reset()
-            self._sheet = self.structure.setdefault(attrs.get("table:name", ""), SheetStructure())
-            self._sheet.protected = attrs.get("table:protected") == "true"
-        elif local == "table-row":
-            self.row += self.rows_rep
-            self.rows_rep = _int(attrs.get("table:number-rows-repeated"), 1)
-            self.col = 0
-            self._row_counted = False
-        elif local in ("table-cell", "covered-table-cell"):
-            reps = _int(attrs.get("table:number-columns-repeated"), 1)
-            first = self.col + 1
-            self.col += reps
-            if "office:value-type" in attrs:
-                self._value(first, self.col, reps)
-            self._cell_structure(attrs, first, reps)
-
-    def _cell_structure(self, attrs: dict[str, str], first: int, reps: int) -> None:
-        formula = attrs.get("table:formula")
-        if formula and reps * self.rows_rep <= 1000:  # repeated formulas are bounded by the cell meter
-            # "of:=SUM([.A1])", "oooc:=...", "msoxl:=...": the namespace prefix is not part of what was typed
-            text = formula.split(":", 1)[1] if ":=" in formula[:8] else formula
-            for r in range(self.row, self.row + self.rows_rep):
-                for c in range(first, first + reps):
-                    self._sheet.formulas[(r, c)] = text if text.startswith("=") else "=" + text
-        spans = (_int(attrs.get("table:number-rows-spanned"), 1), _int(attrs.get("table:number-columns-spanned"), 1))
-        if spans != (1, 1):
-            self._sheet.merged.append((self.row, first, self.row + spans[0] - 1, first + spans[1] - 1))
-
-    def bind(self, parser: Any) -> None:
-        return None
-
-    def end(self, tag: str) -> None:
-        return None
-
-    def _value(self, first_col: int, last_col: int, reps: int) -> None:
-        self.value_cells += reps * self.rows_rep
-        if self.value_cells > limits.MAX_CELLS:
-            raise _Refuse("file-too-large", f"{self.name} asks for more than {limits.MAX_CELLS:,} filled cells "
-                          "(counting repeated cells, an ODS 'repeat bomb' pattern). It was not read.",
-                          limit="MAX_CELLS", value=self.value_cells)
-        if not self._row_counted:
-            self._row_counted = True
-            self.filled_rows += self.rows_rep
-            if self.filled_rows > limits.MAX_ROWS:
-                raise _Refuse("sheet-too-many-rows", f"{self.name}: a sheet has more than {limits.MAX_ROWS:,} filled rows "
-                              "(counting repeated rows). It was not read further.", limit="MAX_ROWS", value=self.filled_rows)
-        self.min_row, self.max_row = min(self.min_row, self.row), max(self.max_row, self.row + self.rows_rep - 1)
-        self.min_col, self.max_col = min(self.min_col, first_col), max(self.max_col, last_col)
-        _check_span(self.name, "content.xml", self.max_row - self.min_row + 1, self.max_col - self.min_col + 1)
-
-
-def _check_span(name: str, part: str, rows: int, cols: int) -> None:
-    """A reader allocates the rectangle from the first to the last filled cell: refuse a far-away cell."""
-    if rows > limits.MAX_ROWS:
-        raise _Refuse("sheet-too-many-rows", f"{name}: a sheet ({part}) has filled cells {rows:,} rows apart "
-                      f"(limit {limits.MAX_ROWS:,}). It was not read further. Ask the lead to delete what they typed "
-                      "far below the table.", limit="MAX_ROWS", part=part, value=rows)
-    if rows * cols > limits.MAX_CELLS:
-        raise _Refuse("file-too-large", f"{name}: a sheet ({part}) spans {rows:,} rows by {cols:,} columns of cells "
-                      f"(limit {limits.MAX_CELLS:,} cells). It was not read. Ask the lead to delete what they typed far "
-                      "to the right of or below the table.", limit="MAX_CELLS", part=part, value=rows * cols)
-
-
-def _int(text: str | None, default: int) -> int:
-    try:
-        return max(int(text), 1) if text else default
-    except ValueError:
-        return default
 
 
 def _parse_stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: str,
@@ -626,7 +401,7 @@ def _parse_stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, part: s
         with zf.open(info) as fh:
             _parse(fh, name, part, start, end=end, bind=bind)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
+        raise Refused("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}). "
                       "Ask the lead to save the workbook again and re-send it (a cut-short download looks like this).",
                       part=part) from None
 
@@ -659,7 +434,7 @@ def _parse(source: bytes | IO[bytes], name: str, part: str,
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
-        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} is not well-formed XML "
+        raise Refused("file-corrupt", f"{name} is damaged: the part {part} is not well-formed XML "
                       f"({expat.ErrorString(exc.code)}, line {exc.lineno}). Ask the lead to save the workbook again "
                       "and re-send it.", part=part) from None
 
@@ -669,7 +444,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
     try:
         return zf.read(info)
     except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError, zlib.error) as exc:
-        raise _Refuse("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}).",
+        raise Refused("file-corrupt", f"{name} is damaged: the part {part} cannot be unpacked ({_short(exc)}).",
                       part=part) from None
 
 
