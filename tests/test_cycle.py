@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from hwbs_xl.plan import cycle as cy
 from hwbs_xl.cli import main
 from hwbs_xl.errors import NotFound, UsageProblem
 from hwbs_xl.ids import ActionIds
 from hwbs_xl.model import Action, Month, Update
 from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan import cycle as cy
 from hwbs_xl.register import Register, update_row
 from test_leadbook import DUE, NOW, build_plan
 

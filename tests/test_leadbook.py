@@ -12,23 +12,22 @@ import email.policy
 import hashlib
 import io
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from hwbs_xl import manifest as mf
-from hwbs_xl.issue import generate as leadbook
-from hwbs_xl.templates import status_list_source
-from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.errors import NotFound, UsageProblem
+from hwbs_xl.issue import generate as leadbook
 from hwbs_xl.model import Action, Cycle, Month, Update
 from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.register import Register, action_row, cycle_row, update_row
-from hwbs_xl.templates import vocabulary
+from hwbs_xl.templates import status_list_source, vocabulary
 
-NOW = datetime(2024, 10, 1, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2024, 10, 1, 9, 30, tzinfo=UTC)
 DUE = date(2024, 11, 15)
 # Register text a spreadsheet would run as a formula if it were written carelessly.
 HOSTILE = {
@@ -323,7 +322,7 @@ def test_same_register_templates_and_time_give_identical_files(plan_paths: PlanP
         assert a.draft.read_bytes() == b.draft.read_bytes()
     for a, b in zip(first.distribution, again.distribution):
         assert a.read_bytes() == b.read_bytes()
-    later = leadbook.generate(plan_paths, out=tmp_path / "later", now=datetime(2024, 10, 2, tzinfo=timezone.utc),
+    later = leadbook.generate(plan_paths, out=tmp_path / "later", now=datetime(2024, 10, 2, tzinfo=UTC),
                               command="test")
     assert later.workbooks[0].path.read_bytes() != first.workbooks[0].path.read_bytes()
 
@@ -494,7 +493,7 @@ def test_a_workbook_open_elsewhere_stops_the_run_before_anything_is_written(plan
     with Register.open(plan_paths) as reg:
         fingerprint = reg.fingerprint()
     with pytest.raises(OutputLocked):
-        leadbook.generate(plan_paths, now=datetime(2024, 10, 5, tzinfo=timezone.utc), command="test")
+        leadbook.generate(plan_paths, now=datetime(2024, 10, 5, tzinfo=UTC), command="test")
     assert {p: p.read_bytes() for p in before} == before
     with Register.open(plan_paths) as reg:
         assert reg.fingerprint() == fingerprint
@@ -542,7 +541,7 @@ def test_many_leads_built_in_worker_processes_give_the_same_files(plan_paths: Pl
         assert a.draft.read_bytes() == b.draft.read_bytes()
     assert not [p for p in (tmp_path / "two").rglob("*") if p.name.startswith(".hwbs-tmp-")]
     with Register.open(plan_paths) as reg:
-        recorded = reg.conn.execute("SELECT count(*) FROM issued WHERE file LIKE ?", (f"%two%",)).fetchone()[0]
+        recorded = reg.conn.execute("SELECT count(*) FROM issued WHERE file LIKE ?", ("%two%",)).fetchone()[0]
     assert recorded == 43
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -10,8 +10,8 @@ import pytest
 
 from hwbs_xl import manifest as mf
 from hwbs_xl.issue import generate as leadbook
-from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
 from hwbs_xl.templates import vocabulary
@@ -19,7 +19,7 @@ from test_leadbook import check_against_register
 
 pipeline = pytest.importorskip("hwbs_xl.importing.pipeline", reason="the appendix import has not landed yet")
 
-NOW = datetime(2024, 10, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 10, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

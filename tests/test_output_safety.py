@@ -17,21 +17,22 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-import figures
-from badfiles import Package
 from hwbs_xl.errors import InvalidData
 from hwbs_xl.model import Action, Cycle, Month, Provenance, Update, cycle_seq
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register, action_row, cycle_row, update_row
 from hwbs_xl.sheets.reader import read_file
-from hwbs_xl.text import normalise, visible_controls
 from hwbs_xl.sheets.writing import FORMULA_TRIGGERS, csv_bytes, csv_safe
+from hwbs_xl.text import normalise, visible_controls
+
+import figures
+from badfiles import Package
 
 PAYLOADS = ["=cmd|'/c calc'!A0", "+1+1", "-2", "@SUM(1)", "\t=1", "\r=1", "#N/A", "external:c:\\x.exe",
             "http://example.org/x", '=HYPERLINK("http://evil.example","Click")', "#DIV/0!", "-1+2",
@@ -40,7 +41,7 @@ TITLE = '=HYPERLINK("http://evil.example","Plan") Health and Wellbeing Strategy'
 LEADS = ["=cmd|'/c calc'!A0 Director", "+Head of Housing", "@Public Health Lead", "-Chief Nurse"]
 HISTORY, CYCLE = "April 2024", "October 2024"
 TODAY = date(2024, 10, 10)
-NOW = datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 9, 20, 9, 0, tzinfo=UTC)
 ON_TARGET = "On target to be achieved by target date"
 
 
@@ -70,8 +71,8 @@ class Outputs:
 
 def build_payload_plan(root: Path) -> PlanPaths:
     """A plan whose every typed string is a payload, with the October 2024 cycle open and workbooks issued."""
-    from hwbs_xl.plan.cycle import open_cycle
     from hwbs_xl.issue.generate import generate
+    from hwbs_xl.plan.cycle import open_cycle
 
     paths = PlanPaths(root)
     reg, _ = init_plan(paths, TITLE)
@@ -113,11 +114,11 @@ def returned(paths: PlanPaths, lead: str, texts: dict[tuple[str, str], str], des
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     from hwbs_xl.appendix.build import build_appendix
-    from hwbs_xl.plan.export import export_xlsx
     from hwbs_xl.importing.pipeline import import_files
+    from hwbs_xl.plan.export import export_xlsx
+    from hwbs_xl.plan.review import write_review
     from hwbs_xl.returns.merge import merge
     from hwbs_xl.returns.status import status
-    from hwbs_xl.plan.review import write_review
 
     tmp = tmp_path_factory.mktemp("output-safety")
     paths = build_payload_plan(tmp / "plan")
@@ -279,9 +280,10 @@ def test_text_files_hold_the_typed_text(outputs: Outputs) -> None:
 def test_control_characters_never_crash_a_write(tmp_path: Path) -> None:
     """Every control character, in every field, through every workbook writer: no IllegalCharacterError,
     and each is shown as its visible picture."""
-    from hwbs_xl.plan.export import export_xlsx
     from hwbs_xl.issue.generate import generate
+    from hwbs_xl.plan.export import export_xlsx
     from hwbs_xl.returns.merge import regenerate_master
+
     from test_returns_support import plan_copy
 
     paths = plan_copy(tmp_path)
@@ -310,9 +312,10 @@ def test_text_longer_than_a_cell_is_never_cut_silently(tmp_path: Path) -> None:
     """A 39,000-character progress report in the register: the master appendix carries all of it (split
     over continuation rows); a lead workbook or export that would need it in one cell refuses with
     text-too-long naming the action, and writes nothing."""
-    from hwbs_xl.plan.export import export_xlsx
     from hwbs_xl.issue.generate import generate
+    from hwbs_xl.plan.export import export_xlsx
     from hwbs_xl.returns.merge import regenerate_master
+
     from test_returns_support import issued_files, plan_copy
 
     paths = plan_copy(tmp_path)

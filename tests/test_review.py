@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from hwbs_xl.cli import main
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.errors import InvalidData, NotFound
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
-from hwbs_xl.register import Register
 from hwbs_xl.plan.review import apply_review, open_flags, settle, write_review
-from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
+from hwbs_xl.register import Register
 
 from conftest import copy_plan
 

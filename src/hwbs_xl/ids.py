@@ -10,7 +10,7 @@ Both ways a new action gets its ID (``action add`` and an import) use this one a
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def id_pattern(fmt: str) -> re.Pattern[str]:

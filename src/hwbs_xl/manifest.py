@@ -25,8 +25,9 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .errors import InvalidData
 from .model import Action, Cycle, StatusVocabulary, Update, leads_text

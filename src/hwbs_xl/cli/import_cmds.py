@@ -123,8 +123,8 @@ def settle(ctx: Context, flag_id: int, value: str, by: str | None) -> None:
 @click.pass_obj
 def review(ctx: Context, out: Path | None, apply_: Path | None, by: str | None) -> None:
     """Settle flags in a workbook: --out writes them with a yellow decision column; --apply reads it back."""
-    from . import usage_error
     from ..plan.review import apply_review, write_review
+    from . import usage_error
 
     if (out is None) == (apply_ is None):
         raise usage_error("Give either --out FILE (write the review workbook) or --apply FILE (read it back).")

@@ -8,13 +8,14 @@ Headings, widths and the sheet's name are workbook.toml's ``[distribution]`` tab
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from ..sheets import writing as xlsxout
 from ..safeio import atomic_write
+from ..sheets import writing as xlsxout
 
 FILE_STEM = "distribution-list"
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr
 from pathlib import Path
-from typing import Mapping
 
 from .. import templates
-from ..templates import fill as fill  # re-exported until returns/status.py imports it from templates
 from ..errors import InvalidData
+from ..templates import fill as fill  # re-exported until returns/status.py imports it from templates
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

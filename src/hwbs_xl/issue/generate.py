@@ -9,10 +9,11 @@ are here; the workbook itself is issue/workbook.py, what it promises is manifest
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .. import parallel, templates
 from ..errors import InvalidData, NotFound, StorageFailed, UsageProblem
@@ -160,7 +161,7 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
              drafts: bool = False, now: datetime | None = None, command: str) -> GenerateResult:
     """Write one workbook per lead for the open cycle (or only ``lead``'s), the distribution list, and
     with ``drafts`` an .eml per lead; record each issued workbook in the register (one batch)."""
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     report = Report()
     with Register.open(paths) as reg:
         cyc = _pick_cycle(reg, cycle)

@@ -25,13 +25,25 @@ is ``now``; XlsxWriter fixes the zip timestamps).
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import InvalidData
-from ..manifest import (HEADER_ROW, INPUT_FIELDS, LOCKED_FIELDS, MANIFEST_SHEET, MONTH_FIELDS, Column, Manifest,
-                        columns, issued_manifest, issued_values, to_cells)
+from ..manifest import (
+    HEADER_ROW,
+    INPUT_FIELDS,
+    LOCKED_FIELDS,
+    MANIFEST_SHEET,
+    MONTH_FIELDS,
+    Column,
+    Manifest,
+    columns,
+    issued_manifest,
+    issued_values,
+    to_cells,
+)
 from ..model import Action, Cycle, Month, StatusVocabulary, Update
 from ..sheets import writing as xlsxout
 from ..sheets.writing import LINE_POINTS, wrapped_lines

@@ -17,9 +17,9 @@ Each open and each edit is one register batch, so ``hwbs-xl undo`` reverses it e
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Callable, Iterable, Sequence
 
 from .. import templates
 from ..errors import NotFound, UsageProblem

@@ -258,10 +258,10 @@ def _refresh_review_marks(reg: Register, b: Batch, action_ids: set[str]) -> None
 
 def write_review(paths: PlanPaths, path: Path) -> tuple[Path, int]:
     """A workbook listing every open flag with a yellow decision column. Returns (path, number of flags)."""
-    from ..sheets.tables import write_table
-    from ..templates import status_list_source
     from ..safeio import atomic_write
+    from ..sheets.tables import write_table
     from ..sheets.writing import check, new_workbook, write_number, write_text
+    from ..templates import status_list_source
 
     with Register.open(paths) as reg:
         cfg = templates.read_settings("import.toml", paths.root)["review"]
