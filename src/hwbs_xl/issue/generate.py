@@ -19,10 +19,10 @@ from .. import parallel, templates
 from ..errors import InvalidData, NotFound, StorageFailed, UsageProblem
 from ..findings import Report
 from ..manifest import MANIFEST_SHEET, Manifest, from_cells, from_record, load_key, plan_id, to_record
-from ..model import Action, Cycle
+from ..model import Action, Cycle, IssuedRecord
 from ..paths import PlanPaths, distinct_file_names, slug
 from ..plan.cycle import CycleOpening, open_cycle
-from ..register import Register
+from ..register import Register, issued_row
 from ..safeio import StagedFiles, check_writable, plan_lock
 from ..templates import fill
 from ..text import normalise
@@ -173,7 +173,7 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
         names = _file_names(list(groups), ctx.layout, cyc.label, out_dir)
         contacts = {k: str(v) for k, v in templates.read_settings("contacts.toml", paths.root)["leads"].items()}
         issued: list[IssuedWorkbook] = []
-        records: list[dict[str, Any]] = []
+        records: list[IssuedRecord] = []
         with plan_lock(paths.lock, "write the lead workbooks"):
             # Refuse before writing anything when one target is open in Excel or read-only.
             for name in chosen:
@@ -194,10 +194,9 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
                     sha = hashlib.sha256(data).hexdigest()
                     issued.append(IssuedWorkbook(name, path, tuple(a.id for a in groups[name]), sha, len(data),
                                                  draft))
-                    records.append({"cycle": cyc.label, "lead": name, "file": _record_path(paths, path),
-                                    "sha256": sha, "generated_at": ctx.generated_at,
-                                    "template_version": ctx.template_version,
-                                    "manifest": to_record(manifest, values)})
+                    records.append(IssuedRecord(cycle=cyc.label, lead=name, file=_record_path(paths, path), sha256=sha,
+                                                generated_at=ctx.generated_at, template_version=ctx.template_version,
+                                                manifest=to_record(manifest, values)))
             entries = [DistributionEntry(w.lead, contacts.get(w.lead, ""), w.path.name, w.actions, cyc.due_date)
                        for w in issued]
             entries += _earlier_entries(reg, cyc, groups, {w.lead for w in issued}, contacts)
@@ -207,7 +206,7 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
             summary = f"issued {len(issued)} lead workbook(s) for {cyc.label}"
             with reg.batch("issue", command=command, files=[str(w.path) for w in issued], summary=summary) as b:
                 for rec in records:
-                    b.put("issued", rec)
+                    b.put("issued", issued_row(rec))
     return GenerateResult(cycle=cyc, out_dir=out_dir, workbooks=tuple(issued), distribution=dist,
                           drafts=tuple(w.draft for w in issued if w.draft), report=report,
                           batch_id=b.id if b.changes else None)
