@@ -30,6 +30,17 @@ def write_master(reg: Register) -> Path:
     return path
 
 
+def refresh_master(reg: Register) -> Path | None:
+    """Rebuild master.xlsx only when it is missing or no longer the workbook the register gives (a merge
+    that recorded nothing, after one killed before it rebuilt the master). Returns its path when written."""
+    model = appendix.build(reg)
+    if _current(reg.paths.private, reg.paths.master, model) is not None:
+        return None
+    path = appendix_xlsx.write(model, reg.paths.master)
+    _remember(reg.paths.private / "master.json", appendix_xlsx.made_from(model), path.read_bytes())
+    return path
+
+
 def copy_if_same(plan_private: Path, master: Path, model: Appendix, target: Path) -> Path | None:
     """Put master.xlsx's bytes at ``target`` when master.xlsx is exactly the workbook ``model`` makes.
 
@@ -39,6 +50,12 @@ def copy_if_same(plan_private: Path, master: Path, model: Appendix, target: Path
     recorded when master.xlsx was written, and master.xlsx's bytes must still hash as they did then (a
     master opened and saved in Excel is not copied). Returns ``target``, or None to build it afresh.
     """
+    data = _current(plan_private, master, model)
+    return None if data is None else safeio.atomic_write(target, data)
+
+
+def _current(plan_private: Path, master: Path, model: Appendix) -> bytes | None:
+    """master.xlsx's bytes when it is exactly the workbook ``model`` makes (see copy_if_same), else None."""
     try:
         recorded = json.loads((plan_private / "master.json").read_text(encoding="utf-8"))
         if recorded.get("made_from") != appendix_xlsx.made_from(model):
@@ -46,9 +63,7 @@ def copy_if_same(plan_private: Path, master: Path, model: Appendix, target: Path
         data = master.read_bytes()
     except (OSError, ValueError, AttributeError):
         return None
-    if hashlib.sha256(data).hexdigest() != recorded.get("sha256"):
-        return None
-    return safeio.atomic_write(target, data)
+    return data if hashlib.sha256(data).hexdigest() == recorded.get("sha256") else None
 
 
 def _remember(record: Path, made_from: str, data: bytes) -> None:

@@ -217,10 +217,8 @@ def merge(paths: PlanPaths, inputs: Sequence[Path], *, dry_run: bool = False, co
                 where=str(paths.root), detail={"left_behind": interrupted}))
         write_validation_reports(paths, result.validation, kind="merge", payload=result.to_json)
         result.written += [p for p in [result.validation.report_file, *result.validation.notes] if p]
-        if result.batch_id is None:  # nothing was recorded: master.xlsx is still true
-            return result
         try:
-            result.master = regenerate_master(paths)
+            result.master = regenerate_master(paths, only_if_stale=result.batch_id is None)
         except HwbsError as exc:  # the merge is committed; say plainly what is left to do
             result.master_problem = f"{exc.message} {exc.hint}".strip()
     return result
@@ -277,12 +275,14 @@ def _summary(outcomes: list[FileOutcome], cycle: str | None) -> str:
     return f"merged {len(outcomes)} return(s) for {cycle}: {taken} update(s), {flagged} flagged"
 
 
-def regenerate_master(paths: PlanPaths) -> Path:
-    """Rebuild <plan>/master.xlsx from the register (the committee-appendix stage's writer)."""
-    from ..appendix.master import write_master
+def regenerate_master(paths: PlanPaths, *, only_if_stale: bool = False) -> Path | None:
+    """Rebuild <plan>/master.xlsx from the register (the committee-appendix stage's writer). With
+    ``only_if_stale`` (a merge that recorded nothing) only when it is missing or out of date, say after a
+    merge killed between its commit and the rebuild; returns the path only when it was written."""
+    from ..appendix.master import refresh_master, write_master
 
     with Register.open(paths) as reg:
-        return write_master(reg)
+        return refresh_master(reg) if only_if_stale else write_master(reg)
 
 
 # ---- planning the three-way merge ----------------------------------------------------------------------
