@@ -109,7 +109,9 @@ def test_appendix_and_master_print_a_long_movement(big_plan: PlanPaths, tmp_path
     assert statuses.count("Completed") == COMPLETED  # the column the summary points to gives each one
 
 
-def test_a_plan_template_without_the_limit_lists_every_action(big_plan: PlanPaths, tmp_path: Path) -> None:
+def test_a_plan_template_without_the_limit_takes_the_bundled_one(big_plan: PlanPaths, tmp_path: Path) -> None:
+    """A plan's own appendix.toml made by an older version lacks newer keys: the bundled template gives them
+    (the code repeats no defaults), so the long movement still prints as a count."""
     own = big_plan.templates / "appendix.toml"  # the plan's own copy, as an older version of init made it
     text = (templates.bundled_dir() / "appendix.toml").read_text(encoding="utf-8")
     own.write_text("\n".join(line for line in text.splitlines() if not line.startswith("movement_list_max")),
@@ -120,6 +122,6 @@ def test_a_plan_template_without_the_limit_lists_every_action(big_plan: PlanPath
         rows = _summary_rows(ax.write(model, tmp_path / "appendix.xlsx"))
     finally:
         own.write_text(text, encoding="utf-8")
+    assert model.settings["summary"]["movement_list_max"] == 40
     completed = _category(rows, "Completed")
-    assert len(completed) == COMPLETED and completed[0][1] == str(COMPLETED)
-    assert [r[2] for r in completed] == [ax._short_action(r) for r in model.rows]
+    assert len(completed) == 1 and completed[0][1] == str(COMPLETED) and "too many to list" in completed[0][2]

@@ -181,11 +181,11 @@ PAPER_CODE = {"A4": 9, "A3": 8}  # Excel's paper size codes
 
 
 def page(appendix: Appendix) -> dict[str, Any]:
-    return dict(appendix.settings.get("page", {}))
+    return dict(appendix.settings["page"])
 
 
 def paper(appendix: Appendix) -> str:
-    name = str(page(appendix).get("paper", "A4")).upper()
+    name = str(page(appendix)["paper"]).upper()
     return name if name in PAPER_PT else "A4"
 
 
@@ -193,7 +193,7 @@ def fit_scale(appendix: Appendix, widths_chars: list[float], metrics: Metrics = 
     """The scale "fit to one page wide" prints at (whole percent, as the spreadsheet programs round)."""
     p = page(appendix)
     width, _ = PAPER_PT[paper(appendix)]
-    printable = width - 72 * (float(p.get("margin_left_in", 0.4)) + float(p.get("margin_right_in", 0.4)))
+    printable = width - 72 * (float(p["margin_left_in"]) + float(p["margin_right_in"]))
     total = sum(metrics.column_points(w) for w in widths_chars)
     return min(1.0, math.floor(printable / total * 100) / 100) if total else 1.0
 
@@ -202,7 +202,7 @@ def page_body_points(appendix: Appendix, scale: float) -> float:
     """Sheet points one printed page holds between the margins (the header row included)."""
     p = page(appendix)
     _, height = PAPER_PT[paper(appendix)]
-    body = height - 72 * (float(p.get("margin_top_in", 0.75)) + float(p.get("margin_bottom_in", 0.7)))
+    body = height - 72 * (float(p["margin_top_in"]) + float(p["margin_bottom_in"]))
     return body / scale
 
 
@@ -242,9 +242,9 @@ def cell_text(row: AppendixRow, col: Column, lead_separator: str) -> str:
 def layout(appendix: Appendix, metrics: Metrics = EXCEL) -> TableLayout:
     """Every row of the table with its height, long actions split into continuation rows."""
     m = metrics
-    font = appendix.settings.get("font", {})
-    size = float(font.get("size", 9))
-    head_size = float(font.get("header_size", size))
+    font = appendix.settings["font"]
+    size = float(font["size"])
+    head_size = float(font["header_size"])
     widths = [c.width for c in appendix.columns]
     points = [m.column_points(w) for w in widths]
     header_lines = max(len(m.wrap(c.title, pt, head_size, bold=True)) for c, pt in zip(appendix.columns, points))
@@ -254,7 +254,7 @@ def layout(appendix: Appendix, metrics: Metrics = EXCEL) -> TableLayout:
     max_height = min(ROW_LIMIT_PT, room)
     max_lines = max(1, int((max_height - CELL_PAD_PT) // m.line_height(size)))
     out = TableLayout(appendix.columns, header_height, max_row_height=max_height, scale=scale, metrics=m)
-    marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
+    marker = str(appendix.settings["text"]["continued"])
     for ka in appendix.key_areas:
         out.first_rows[ka.name] = len(out.rows)
         for row in ka.rows:

@@ -131,14 +131,35 @@ class Appendix:
         return fill(raw, {**(self.words() if key != "no_previous" else {}), **extra})
 
     def short_label(self, key: str) -> str:
-        short = self.settings.get("short_labels", {})
+        short = self.settings["short_labels"]
         if key in short:
             return str(short[key])
         status = self.vocabulary.by_key(key)
         return status.label if status else key
 
+    def awaiting_reason(self, row: AppendixRow) -> str:
+        """Why an action prints as awaiting an update, in the template's words: a return came back empty,
+        none was received (by its due date), or the cycle is closed without one."""
+        if row.update is not None:
+            key = "why_empty"
+        elif self.cycle.state != "open":
+            key = "why_closed"
+        else:
+            key = "why_not_returned_due" if self.cycle.due_date else "why_not_returned"
+        due = long_date(self.cycle.due_date) if self.cycle.due_date else ""
+        return self.text(key, "summary", due=due)
+
+    def awaiting_groups(self) -> list[tuple[str, list[AppendixRow]]]:
+        """The actions awaiting an update grouped by their reason: (heading with the count, rows)."""
+        groups: dict[str, list[AppendixRow]] = {}
+        for row in self.summary.awaiting:
+            groups.setdefault(self.awaiting_reason(row), []).append(row)
+        total = str(sum(self.summary.totals.values()))
+        return [(f"{reason}: " + self.text("awaiting_count", "summary", count=str(len(rows)), total=total), rows)
+                for reason, rows in groups.items()]
+
     def movement_label(self, key: str) -> str:
-        return fill(str(self.settings.get("movement", {}).get("labels", {}).get(key, key)), self.words())
+        return fill(str(self.settings["movement"]["labels"].get(key, key)), self.words())
 
 
 def long_date(moment: datetime | date) -> str:
@@ -147,7 +168,21 @@ def long_date(moment: datetime | date) -> str:
 
 
 def load_settings(plan_dir: Path | None) -> dict[str, Any]:
-    return templates.load_toml(TEMPLATE, plan_dir)
+    """appendix.toml: the plan's own copy over the bundled one, so every setting has its value from a
+    template (a plan copy made by an older version lacks the newer keys; the code repeats no defaults)."""
+    return with_defaults(templates.load_toml(TEMPLATE, plan_dir))
+
+
+def with_defaults(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` over the bundled appendix.toml, table by table (a list such as [[column]] is taken whole)."""
+    return _merged(templates.load_toml(TEMPLATE, None), settings)
+
+
+def _merged(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in own.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def choose_cycle(reg: Register, label: str | None) -> Cycle:
@@ -163,7 +198,7 @@ def choose_cycle(reg: Register, label: str | None) -> Cycle:
 
 def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] | None = None) -> Appendix:
     """The appendix for ``cycle`` (default: open, else latest) from the register as it is now."""
-    settings = settings if settings is not None else load_settings(reg.paths.root)
+    settings = with_defaults(settings) if settings is not None else load_settings(reg.paths.root)
     vocab = templates.vocabulary(reg.paths.root)
     chosen = choose_cycle(reg, cycle)
     cycles = reg.cycles()
@@ -186,7 +221,7 @@ def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] |
     listed_ids = {a.id for a in listed}
     retired = tuple(a for a in actions if a.id in prev and a.id not in listed_ids)
     words = {"cycle": chosen.label, "previous": previous.label if previous else str(
-        settings.get("text", {}).get("no_previous", ""))}
+        settings["text"]["no_previous"])}
     columns = _columns(settings, words, history_cycles, any(r.state != UNKNOWN for r in rows))
     key_areas = _group(rows)
     return Appendix(
@@ -216,7 +251,7 @@ def _updates_by_cycle(reg: Register, cycles: list[Cycle]) -> dict[str, dict[str,
 
 def _history_cycles(settings: dict[str, Any], before: list[Cycle]) -> dict[int, Cycle]:
     """back -> the cycle that many steps before the one printed (only those that exist)."""
-    backs = {int(c.get("back", 1)) for c in settings.get("column", []) if c.get("field") == "history"}
+    backs = {int(c.get("back", 1)) for c in settings["column"] if c.get("field") == "history"}
     return {b: before[-b] for b in sorted(backs) if 0 < b <= len(before)}
 
 
@@ -227,7 +262,7 @@ def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int,
     shown = {int(c.get("back", 1)): c.get("show", True) for c in settings["column"] if c["field"] == "history"}
     shown = {b: (not reported) if v == "auto" else bool(v) for b, v in shown.items()}
     cols: list[Column] = []
-    for spec in settings.get("column", []):
+    for spec in settings["column"]:
         kind = str(spec["field"])
         width = float(spec.get("width", 12))
         if kind == "history":
@@ -236,7 +271,7 @@ def _columns(settings: dict[str, Any], words: dict[str, str], history: dict[int,
             if past is None or not shown.get(back, True):
                 continue  # no such earlier cycle, or the cycle printed has its own reports: leave it out
             cols.append(Column(kind, fill(str(spec["title"]), {**words, "cycle": past.label}), width, back, past.label))
-        elif kind == "change" and words["previous"] == str(settings.get("text", {}).get("no_previous", "")):
+        elif kind == "change" and words["previous"] == str(settings["text"]["no_previous"]):
             continue  # nothing to compare with
         else:
             cols.append(Column(kind, fill(str(spec.get("title", kind)), words), width))
@@ -252,13 +287,13 @@ def _row(action: Action, update: Update | None, before: Update | None, ctx: _Row
     for past in ctx.history_cycles.values():
         old = ctx.updates.get(past.label, {}).get(action.id)
         history[past.label] = old.progress if old else ""
-    text = ctx.settings.get("text", {})
+    text = ctx.settings["text"]
     if status is not None:
         status_text = status.label
     elif state == TO_CONFIRM and update is not None:
-        status_text = update.status_raw.strip() or str(text.get("no_status", "Status not given"))
+        status_text = update.status_raw.strip() or str(text["no_status"])
     else:
-        status_text = str(text.get("awaiting_update", ctx.vocab.unknown_label))
+        status_text = str(text["awaiting_update"])
     revised = update.revised_finish if update else None
     return AppendixRow(
         action=action, update=update,
@@ -292,9 +327,9 @@ def classify(update: Update | None, before: Update | None, status: Status | None
         return "to_confirm"
     if not has_previous:
         return "first_status"
-    move = settings.get("movement", {})
-    done = set(move.get("completed", ["completed"]))
-    rank = {str(k): int(v) for k, v in move.get("rank", {}).items()}
+    move = settings["movement"]
+    done = set(move["completed"])
+    rank = {str(k): int(v) for k, v in move["rank"].items()}
     if prev_status is None:
         return "completed" if status.key in done else "first_status"
     if status.key == prev_status.key:
@@ -310,11 +345,11 @@ def classify(update: Update | None, before: Update | None, status: Status | None
 
 def _marker(movement: str, state: str, update: Update | None, before: Update | None, prev_status: Status | None,
             revised: Month | None, ctx: _RowContext) -> str:
-    markers = ctx.settings.get("movement", {}).get("markers", {})
+    markers = ctx.settings["movement"]["markers"]
     words = {"previous": ctx.previous.label if ctx.previous else ""}
     was = ""
     if prev_status is not None:
-        was = str(ctx.settings.get("short_labels", {}).get(prev_status.key, prev_status.label))
+        was = str(ctx.settings["short_labels"].get(prev_status.key, prev_status.label))
     lines = [fill(str(markers.get(movement, "")), {**words, "was": was})]
     if movement == "new" and state != "known":  # new, and its status is not settled or not returned
         lines.append(str(markers.get("to_confirm" if state == TO_CONFIRM else "awaiting", "")))
@@ -322,7 +357,7 @@ def _marker(movement: str, state: str, update: Update | None, before: Update | N
         same = squash(update.progress) == squash(before.progress)
         lines.append(fill(str(markers.get("text_same" if same else "text_changed", "")), words))
     if revised is not None and state != UNKNOWN:
-        lines.append(fill(str(markers.get("revised_finish", "")), {"month": revised.label}))
+        lines.append(fill(str(markers["revised_finish"]), {"month": revised.label}))
     return "\n".join(line for line in lines if line)
 
 

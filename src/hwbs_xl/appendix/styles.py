@@ -15,32 +15,33 @@ class Styles:
 
     def __init__(self, wb: Any, appendix: Appendix, metrics: Metrics) -> None:
         self.metrics = metrics
-        font = appendix.settings.get("font", {})
-        colours = appendix.settings.get("colours", {})
-        self.name = str(font.get("name", "Arial"))
-        self.size = float(font.get("size", 9))
+        font = appendix.settings["font"]
+        colours = appendix.settings["colours"]
+        self.name = str(font["name"])
+        self.size = float(font["size"])
         self.colours = colours
         base = {"font_name": self.name, "font_size": self.size, "text_wrap": True, "valign": "top",
-                "border": 1, "border_color": colours.get("border", "#7F7F7F")}
+                "border": 1, "border_color": colours["border"]}
         self.base = base
         self.wb = wb
         self.cell = wb.add_format(base)
-        self.key_area = wb.add_format({**base, "bg_color": colours.get("key_area_fill", "#F2F2F2"), "bold": True})
+        self.key_area = wb.add_format({**base, "bg_color": colours["key_area_fill"], "bold": True})
         self.centre = wb.add_format({**base, "align": "center"})
-        self.header = wb.add_format({**base, "bold": True, "font_size": float(font.get("header_size", self.size)),
-                                     "bg_color": colours.get("header_fill", "#1F3864"),
-                                     "font_color": colours.get("header_font", "#FFFFFF"), "valign": "vcenter"})
-        self.changed = wb.add_format({**base, "bg_color": colours.get("changed_fill", "#FFF2CC"), "bold": True})
+        self.header = wb.add_format({**base, "bold": True, "font_size": float(font["header_size"]),
+                                     "bg_color": colours["header_fill"],
+                                     "font_color": colours["header_font"], "valign": "vcenter"})
+        self.changed = wb.add_format({**base, "bg_color": colours["changed_fill"], "bold": True})
         self.continued = wb.add_format({**base, "italic": True,
-                                        "font_color": colours.get("continued_font", "#595959")})
+                                        "font_color": colours["continued_font"]})
         self.title = wb.add_format({"font_name": self.name, "bold": True,
-                                    "font_size": float(font.get("title_size", 16)),
-                                    "font_color": colours.get("section_font", "#1F3864")})
+                                    "font_size": float(font["title_size"]),
+                                    "font_color": colours["section_font"]})
         self.subtitle = wb.add_format({"font_name": self.name, "bold": True,
-                                       "font_size": float(font.get("subtitle_size", 12))})
+                                       "font_size": float(font["subtitle_size"])})
+        self.subtitle_small = wb.add_format({"font_name": self.name, "bold": True, "font_size": self.size})
         self.note = wb.add_format({"font_name": self.name, "font_size": self.size, "italic": True})
         self.section = wb.add_format({"font_name": self.name, "bold": True, "font_size": self.size + 2,
-                                      "font_color": colours.get("section_font", "#1F3864"), "bottom": 1})
+                                      "font_color": colours["section_font"], "bottom": 1})
         self.plain = wb.add_format({"font_name": self.name, "font_size": self.size, "text_wrap": True,
                                     "valign": "top"})
         self.number = wb.add_format({**base, "align": "center"})
@@ -68,11 +69,11 @@ class Styles:
 
 def header_footer(appendix: Appendix) -> tuple[str, str]:
     """The page header and footer in Excel's codes (&L &C &R sections, &P page, &N pages)."""
-    text = appendix.settings.get("text", {})
+    text = appendix.settings["text"]
     words = {k: v.replace("&", "&&") for k, v in appendix.words().items()}
     words.update({"page": "&P", "pages": "&N"})
-    font = appendix.settings.get("font", {})
-    name = str(font.get("name", "Arial"))
+    font = appendix.settings["font"]
+    name = str(font["name"])
 
     def section(code: str, key: str, bold: bool = False) -> str:
         value = fill(str(text.get(key, "")), words)
@@ -93,10 +94,10 @@ def print_setup(ws: Any, appendix: Appendix) -> None:
     p = page(appendix)
     ws.set_landscape()
     ws.set_paper(PAPER_CODE[paper(appendix)])
-    ws.set_margins(left=float(p.get("margin_left_in", 0.4)), right=float(p.get("margin_right_in", 0.4)),
-                   top=float(p.get("margin_top_in", 0.75)), bottom=float(p.get("margin_bottom_in", 0.7)))
+    ws.set_margins(left=float(p["margin_left_in"]), right=float(p["margin_right_in"]),
+                   top=float(p["margin_top_in"]), bottom=float(p["margin_bottom_in"]))
     header, footer = header_footer(appendix)
-    ws.set_header(header, {"margin": float(p.get("header_margin_in", 0.3))})
-    ws.set_footer(footer, {"margin": float(p.get("footer_margin_in", 0.3))})
+    ws.set_header(header, {"margin": float(p["header_margin_in"])})
+    ws.set_footer(footer, {"margin": float(p["footer_margin_in"])})
     ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2)

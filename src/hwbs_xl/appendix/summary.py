@@ -8,6 +8,7 @@ from typing import Any
 
 from ..sheets import writing as xlsxout
 from ..sheets.cells import column_letter
+from ..text import first_words
 from .measure import fit_scale, page_body_points
 from .model import Appendix
 from .styles import Styles, print_setup
@@ -72,8 +73,8 @@ class _Sheet:
 def write_summary(wb: Any, appendix: Appendix, styles: Styles) -> None:
     """The sheet before the table: counts by key area, a chart, movement, awaiting update (as the PDF's first
     page: the status is spelled out in every cell, so no legend is needed)."""
-    text = appendix.settings.get("text", {})
-    ws = wb.add_worksheet(str(text.get("summary_sheet", "Summary"))[:31])
+    text = appendix.settings["text"]
+    ws = wb.add_worksheet(str(text["summary_sheet"])[:31])
     scale = fit_scale(appendix, SUMMARY_WIDTHS, styles.metrics)
     print_setup(ws, appendix)
     for i, w in enumerate(SUMMARY_WIDTHS):
@@ -159,11 +160,9 @@ def _chart(wb: Any, sheet: _Sheet, appendix: Appendix, top: int) -> None:
 
 
 def _short_action(row_or_action: Any) -> str:
+    """An action named in the summary, as the PDF names it: its ID and the first words of its activity."""
     action = getattr(row_or_action, "action", row_or_action)
-    activity = getattr(row_or_action, "activity", action.activity)
-    words = activity.split()
-    title = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
-    return f"{action.key_area}: {title}"
+    return f"{action.id}: {first_words(getattr(row_or_action, 'activity', action.activity))}"
 
 
 def _movement(sheet: _Sheet, appendix: Appendix) -> None:
@@ -200,7 +199,7 @@ def _movement_list(appendix: Appendix, key: str, ids: tuple[str, ...]) -> list[s
     """The text of the "Which actions" cells of one movement category, one entry per row."""
     if key in ("unchanged", "first_status", "to_confirm", "awaiting"):
         return []  # unchanged ones are most of the plan; unsettled and awaiting ones have their own lists below
-    summary = appendix.settings.get("summary", {})
+    summary = appendix.settings["summary"]
     limit = summary.get("movement_list_max")
     change = next((c.title for c in appendix.columns if c.field in ("change", "status")), None)
     many = appendix.text("movement_many", "summary", count=f"{len(ids):,}", column=change or "")
@@ -223,11 +222,13 @@ def _awaiting(sheet: _Sheet, appendix: Appendix) -> None:
     if not s.awaiting:
         sheet.line(appendix.text("awaiting_none", "summary"), st.note)
     else:
-        sheet.put([(0, 4, appendix.text("col_activity", "summary"), st.header),
-                   (5, 7, appendix.text("col_lead", "summary"), st.header)], what="the awaiting header")
-        for r in s.awaiting:
-            sheet.put([(0, 4, f"{r.action.key_area}: {r.activity}", st.cell),
-                       (5, 7, sep.join(r.leads), st.cell)], what=f"awaiting update {r.action.id}")
+        for heading, rows in appendix.awaiting_groups():  # one list per reason, as the PDF's first page
+            sheet.line(heading, st.subtitle_small, height=16)
+            sheet.put([(0, 4, appendix.text("col_activity", "summary"), st.header),
+                       (5, 7, appendix.text("col_lead", "summary"), st.header)], what="the awaiting header")
+            for r in rows:
+                sheet.put([(0, 4, f"{r.action.id}: {r.activity}", st.cell),
+                           (5, 7, sep.join(r.leads), st.cell)], what=f"awaiting update {r.action.id}")
     sheet.gap()
     if s.to_confirm:
         sheet.heading(appendix.text("to_confirm_heading", "summary"))

@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import safeio, templates
 from ..errors import RendererMissing
+from ..text import first_words
 from .model import MOVEMENTS, Appendix, AppendixRow, long_date
 
 TEMPLATE = "appendix.typ"
@@ -95,7 +96,7 @@ def document_data(appendix: Appendix) -> dict[str, Any]:
     """Everything the template prints, as JSON-ready plain data (strings, numbers, lists)."""
     words = appendix.words()
     cycle = appendix.cycle
-    language = str(appendix.settings.get("text", {}).get("language", "en-GB"))
+    language = str(appendix.settings["text"]["language"])
     lang, _, region = language.partition("-")
     summary_words = ("heading", "counts_heading", "chart_title", "movement_heading", "movement_none",
                      "awaiting_heading", "awaiting_none", "to_confirm_heading", "col_key_area", "col_movement",
@@ -159,26 +160,15 @@ def _row(r: AppendixRow) -> dict[str, Any]:
     }
 
 
-def _title(activity: str, words: int = 12) -> str:
-    parts = activity.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
-
-
 def _summary(appendix: Appendix) -> dict[str, Any]:
     s = appendix.summary
     keys = list(s.status_keys)
     rows = {r.action.id: r for r in appendix.rows}
     retired = {a.id: a for a in s.retired}
-    cycle = appendix.cycle
 
     def named(ids: tuple[str, ...]) -> list[dict[str, str]]:
-        return [{"id": i, "title": _title(rows[i].activity if i in rows else retired[i].activity)}
+        return [{"id": i, "title": first_words(rows[i].activity if i in rows else retired[i].activity)}
                 for i in ids if i in rows or i in retired]
-
-    def reason(r: AppendixRow) -> str:
-        if r.update is not None:
-            return "empty"  # a return came back with neither a status nor a report
-        return "not_returned" if cycle.state == "open" else "closed"
 
     return {
         "status_keys": keys,
@@ -189,9 +179,10 @@ def _summary(appendix: Appendix) -> dict[str, Any]:
         "movement": [{"key": m, "label": appendix.movement_label(m), "count": len(s.movement.get(m, ())),
                       "listed_below": m in ("awaiting", "to_confirm"), "always_named": m == "retired",
                       "actions": named(s.movement.get(m, ()))} for m in MOVEMENTS],
-        "awaiting": [{"id": r.action.id, "activity": r.activity, "leads": list(r.leads), "reason": reason(r),
-                      "due": long_date(cycle.due_date) if cycle.due_date and reason(r) == "not_returned" else None}
-                     for r in s.awaiting],
+        "awaiting": [{"id": r.action.id, "activity": r.activity, "leads": list(r.leads)} for r in s.awaiting],
+        "awaiting_groups": [{"heading": heading, "rows": [{"id": r.action.id, "activity": r.activity,
+                                                           "leads": list(r.leads)} for r in rows]}
+                            for heading, rows in appendix.awaiting_groups()],
         "to_confirm": [{"id": r.action.id, "activity": r.activity, "leads": list(r.leads),
                         "status_raw": r.update.status_raw.strip() if r.update else ""} for r in s.to_confirm],
     }

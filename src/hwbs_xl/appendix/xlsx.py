@@ -94,7 +94,7 @@ def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | N
     a lead's return (20,000 rows, 20 MB), and a national appendix is rightly bigger than a return."""
     from ..sheets.cells import a1
 
-    name = str(appendix.settings.get("text", {}).get("table_sheet", "Appendix A"))[:31]
+    name = str(appendix.settings["text"]["table_sheet"])[:31]
     try:
         if _holds_formula(path):
             return "a cell holds a formula"
@@ -113,7 +113,7 @@ def check_written(appendix: Appendix, table: TableLayout, path: Path) -> str | N
     last = max((r for r, cells in enumerate(grid, 1) if any(c not in ("", None) for c in cells)), default=0)
     if last > first + len(table.rows) - 1:
         return f"the table has rows after its last action (row {last})"
-    marker = str(appendix.settings.get("text", {}).get("continued", "(continued)"))
+    marker = str(appendix.settings["text"]["continued"])
     printed: dict[int, list[PrintRow]] = {}
     for pr in table.rows:
         printed.setdefault(id(pr.row), []).append(pr)
@@ -131,11 +131,11 @@ def write_workbook(appendix: Appendix, target: Any, metrics: Metrics = EXCEL) ->
     """Write the workbook straight to ``target`` (a path or a binary stream; callers make it atomic). Returns
     the table layout used."""
     table = layout(appendix, metrics)
-    font = appendix.settings.get("font", {})
+    font = appendix.settings["font"]
     # The default font sets the column-width unit in both Excel and LibreOffice: make it the table's font,
     # else LibreOffice measures widths with whatever it substitutes for Calibri and columns come out wider.
     wb = xlsxout.new_workbook(str(target), default_format_properties={
-        "font_name": str(font.get("name", "Arial")), "font_size": 10}, default_row_height=17)
+        "font_name": str(font["name"]), "font_size": 10}, default_row_height=17)
     try:
         styles = Styles(wb, appendix, metrics)
         _properties(wb, appendix)
@@ -148,10 +148,10 @@ def write_workbook(appendix: Appendix, target: Any, metrics: Metrics = EXCEL) ->
 
 def _properties(wb: Any, appendix: Appendix) -> None:
     words = appendix.words()
-    text = appendix.settings.get("text", {})
+    text = appendix.settings["text"]
     created = appendix.document_date
     wb.set_properties({
-        "title": fill(str(text.get("document_title", "{appendix}: {title}")), words),
+        "title": fill(str(text["document_title"]), words),
         "subject": f"{appendix.appendix_title}, {appendix.cycle.label}",
         "author": appendix.plan_title,
         "created": created if isinstance(created, datetime) else datetime(2000, 1, 1),
@@ -161,8 +161,8 @@ def _properties(wb: Any, appendix: Appendix) -> None:
 
 def _write_table(wb: Any, appendix: Appendix, styles: Styles, table: TableLayout) -> None:
     """The table sheet: title rows, the header row (repeated on every page), the rows."""
-    text = appendix.settings.get("text", {})
-    ws = wb.add_worksheet(str(text.get("table_sheet", "Appendix A"))[:31])
+    text = appendix.settings["text"]
+    ws = wb.add_worksheet(str(text["table_sheet"])[:31])
     print_setup(ws, appendix)
     for i, col in enumerate(table.columns):
         xlsxout.check(ws.set_column(i, i, col.width), "a column width")
