@@ -115,3 +115,26 @@ def test_a_finish_cell_with_its_revised_date_reads_as_both(cell: str, expected: 
     from hwbs_xl.importing.rows import split_revised
 
     assert split_revised(cell) == expected
+
+
+def test_a_revised_finish_printed_in_the_pdf_imports_back(plan_paths: PlanPaths, tmp_path: Path) -> None:
+    """The whole way: an action whose finish was revised prints "Revised: Mar-25 (was ...)" in the Finish
+    column; importing that PDF gives the original finish to the action and the revised one to the update."""
+    from test_appendix import APR24, make_register
+
+    make_register(plan_paths)
+    built = apb.build_appendix(plan_paths, cycle=APR24, formats=("pdf",), out=tmp_path / "out")
+    assert built.pdf is not None
+    again = PlanPaths(tmp_path / "again")
+    result = import_files(again, [built.pdf], command="test round trip")
+    assert not result.report.errors
+    with Register.open(plan_paths) as src, Register.open(again) as back:
+        revised = [u for u in src.updates(cycle=APR24) if u.revised_finish]
+        assert revised
+        for u in revised:
+            original = src.action(u.action_id)
+            [read] = [v for v in back.updates(cycle=APR24)
+                      if squash(v.activity_as_reported or back.action(v.action_id).activity) == squash(original.activity)]
+            assert read.revised_finish == u.revised_finish
+            assert back.action(read.action_id).finish == original.finish
+        assert not [f for f in back.flags(open_only=True) if f.field == "finish"]
