@@ -240,7 +240,7 @@ def machine() -> dict[str, str]:
             return "unknown"
 
     versions = []
-    for dist in ("hwbs-xl", "openpyxl", "xlsxwriter", "python-calamine", "pdfplumber", "pdfminer.six", "pypdf",
+    for dist in ("hwbs-xl", "openpyxl", "xlsxwriter", "python-calamine", "pdfplumber", "pdfminer.six", "typst", "pypdf",
                  "click"):
         try:
             versions.append(f"{dist} {metadata.version(dist)}")
