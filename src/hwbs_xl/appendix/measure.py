@@ -227,7 +227,7 @@ def cell_text(row: AppendixRow, col: Column, lead_separator: str) -> str:
         case "start":
             return a.start.label if a.start else ""
         case "finish":
-            return row.finish.label if row.finish else ""
+            return row.finish_text
         case "status":
             return row.status_text
         case "progress":

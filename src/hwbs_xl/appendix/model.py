@@ -60,7 +60,8 @@ class AppendixRow:
     previous_status: Status | None
     marker: str            # the change column's text
     finish: Month | None
-    revised_finish: Month | None
+    revised_finish: Month | None  # None when it is the finish itself
+    finish_text: str              # what the Finish cell prints (the revised finish with the original)
 
     @property
     def awaiting(self) -> bool:
@@ -295,6 +296,7 @@ def _row(action: Action, update: Update | None, before: Update | None, ctx: _Row
     else:
         status_text = str(text["awaiting_update"])
     revised = update.revised_finish if update else None
+    revised = revised if revised != action.finish else None
     return AppendixRow(
         action=action, update=update,
         activity=(update.activity_as_reported if update and update.activity_as_reported else action.activity),
@@ -302,7 +304,16 @@ def _row(action: Action, update: Update | None, before: Update | None, ctx: _Row
         status=status, status_text=status_text, progress=update.progress if update else "",
         history=history, movement=movement, state=state, previous_status=prev_status,
         marker=_marker(movement, state, update, before, prev_status, revised, ctx),
-        finish=action.finish, revised_finish=revised if revised != action.finish else None)
+        finish=action.finish, revised_finish=revised, finish_text=_finish_text(action.finish, revised, text))
+
+
+def _finish_text(finish: Month | None, revised: Month | None, text: dict[str, Any]) -> str:
+    """The Finish cell: the finish, or the revised finish with the original ("Revised: Sep-25" / "(was
+    Mar-25)"), so nobody reads a finish in one column and a different revised one in another."""
+    if revised is None:
+        return finish.label if finish else ""
+    shown = fill(str(text["revised_finish"]), {"month": revised.label})
+    return shown + ("\n" + fill(str(text["original_finish"]), {"month": finish.label}) if finish else "")
 
 
 def status_state(update: Update | None, status: Status | None) -> str:

@@ -151,6 +151,7 @@ def _row(r: AppendixRow) -> dict[str, Any]:
         "start": a.start.label if a.start else "",
         "finish": r.finish.label if r.finish else "",
         "revised_finish": r.revised_finish.label if r.revised_finish else None,
+        "finish_text": r.finish_text,
         "status_key": r.summary_key,
         "status_text": r.status_text,
         "state": r.state,
