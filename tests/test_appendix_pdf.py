@@ -259,3 +259,29 @@ def test_typed_text_is_never_markup(printed: Any, tmp_path: Path) -> None:
 def test_same_register_same_bytes(printed: Any) -> None:
     model = printed["October 2024"]["model"]
     assert appendix_typst.render_pdf(model) == appendix_typst.render_pdf(model)
+
+
+@pytest.mark.parametrize("cycle", CYCLES)
+def test_the_workbook_has_the_pdfs_columns_and_words(printed: Any, tmp_path: Path, cycle: str) -> None:
+    """The xlsx appendix beside the PDF: the same header row, the same status and finish words per action,
+    the same footer words (Excel's page codes aside)."""
+    import openpyxl
+
+    from hwbs_xl.appendix import xlsx as ax
+    from hwbs_xl.appendix.measure import cell_values
+
+    model = printed[cycle]["model"]
+    ws = openpyxl.load_workbook(ax.write(model, tmp_path / "a.xlsx"))["Appendix A"]
+    heads = [c.value for c in ws[ax.TITLE_ROWS + 1]]
+    assert heads == [c.title for c in model.columns]
+    with pdfplumber.open(printed[cycle]["path"]) as doc:
+        band = squash(" ".join(doc.pages[_table_pages(model, _pages_text(printed[cycle]["path"]))[0]].extract_text()
+                               .splitlines()[:6]))
+    for title in heads:  # the PDF's header row, wrapped in its cells, holds every word of every title
+        assert set(squash(title).split()) <= set(band.split()), title
+    words = set(squash(" ".join(_pages_text(printed[cycle]["path"]))).split())  # cells wrap: words, not lines
+    for row in model.rows:
+        cells = dict(zip((c.field for c in model.columns), cell_values(model, row)))
+        assert set(squash(cells["status"] + " " + cells["finish"]).split()) <= words, row.action.id
+    footer = ws.oddFooter
+    assert "Printed " in footer.center.text and model.plan_title.replace("&", "&&") in footer.left.text
