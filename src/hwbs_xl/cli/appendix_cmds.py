@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from . import Context, main
 from ..errors import EXIT_CANNOT_FINISH
+from . import Context, main
 
 
 @main.command()
@@ -22,13 +22,13 @@ def appendix(ctx: Context, cycle: str | None, formats: str, out: Path | None) ->
     """Print Appendix A for the committee pack: a print-ready workbook and a PDF.
 
     \b
-    The workbook starts with a summary (status counts by key area, a chart,
-    what moved since the previous cycle, the actions awaiting an update), then
-    the appendix table grouped by key area, ready to print: landscape, header
-    row on every page, page numbers, every word of every progress report shown.
-    The PDF (made with LibreOffice) adds bookmarks per key area and is tagged
-    for accessibility. Without LibreOffice the workbook is still written and
-    the command says what to install (exit code 3).
+    Both start with a summary (status counts by key area, a chart, what moved
+    since the previous cycle, the actions awaiting an update and why), then the
+    appendix table by key area: landscape, header row on every page, "page N of
+    M", every word of every progress report. The PDF is typeset by hwbs-xl
+    itself (no LibreOffice or Excel needed) as an accessible PDF/UA-1 document
+    for the council's website: a tagged table, bookmarks per key area, the
+    chart described in words, the font embedded.
     """
     from ..appendix.build import build_appendix
 
