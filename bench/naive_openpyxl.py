@@ -13,9 +13,10 @@ same job includes the same signature; its cost is a few microseconds).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from hwbs_xl import manifest as mf
 from hwbs_xl import templates
@@ -65,7 +66,7 @@ def write_lead_workbooks(paths: PlanPaths, out_dir: Path, *, limit: int | None =
     shaded = PatternFill("solid", fgColor="FFF2CC")
     wrap = Alignment(wrap_text=True, vertical="top")
     unlocked = Protection(locked=False)
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
     written = []
     for lead in sorted(by_lead, key=str.casefold)[:limit]:
         wb = Workbook()

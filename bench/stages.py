@@ -13,20 +13,21 @@ import json
 import resource
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
-
-from hwbs_xl.paths import PlanPaths
+from typing import Any
 
 import fill as filler
 import naive_openpyxl as naive
 import synth
 import zipfloor
 
+from hwbs_xl.paths import PlanPaths
+
 COMMAND = "bench/run.py"
-GENERATED_AT = datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc)  # fixed, so runs write identical workbooks
+GENERATED_AT = datetime(2024, 9, 20, 9, 0, tzinfo=UTC)  # fixed, so runs write identical workbooks
 
 
 class NotBuilt(Exception):

@@ -15,8 +15,9 @@ import re
 import signal
 import sqlite3
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 from xml.sax.saxutils import escape
 
 from hwbs_xl.paths import PlanPaths
@@ -67,7 +68,7 @@ class Package:
             self.parts: dict[str, bytes] = {i.filename: z.read(i) for i in z.infolist()}
 
     @classmethod
-    def of(cls, path: Path) -> "Package":
+    def of(cls, path: Path) -> Package:
         return cls(Path(path).read_bytes())
 
     def text(self, part: str) -> str:

@@ -22,9 +22,10 @@ import re
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -125,7 +126,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("HWBS_FIGURES") != "1":
         return
     figures = totals()
-    run = {"finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    run = {"finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
            "seconds": round(time.monotonic() - _started),
            "tests_passed": _outcomes.get("passed", 0), "tests_failed": _outcomes.get("failed", 0),
            "tests_skipped": _outcomes.get("skipped", 0), "python": platform.python_version(),

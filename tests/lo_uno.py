@@ -229,9 +229,9 @@ def _connect(pipe: str, office: subprocess.Popen) -> Any:  # type: ignore[type-a
             return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         except NoConnectException:
             if office.poll() is not None:
-                raise RuntimeError(f"soffice exited with {office.returncode} before accepting a connection")
+                raise RuntimeError(f"soffice exited with {office.returncode} before accepting a connection") from None
             if time.monotonic() > deadline:
-                raise RuntimeError("soffice did not accept a connection within 90s")
+                raise RuntimeError("soffice did not accept a connection within 90s") from None
             time.sleep(0.25)
 
 

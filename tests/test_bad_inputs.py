@@ -23,26 +23,27 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from conftest import hwbs_command
-
-import figures
-from badfiles import Package, data_tables, fingerprint, sha, shas, temps
 from hwbs_xl.errors import OutputLocked
 from hwbs_xl.findings import ERROR, INFO, Finding
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.sheets import limits
 from hwbs_xl.returns.merge import MergeResult, merge
-from hwbs_xl.sheets.reader import read_file
 from hwbs_xl.safeio import office_lock_file
+from hwbs_xl.sheets import limits
+from hwbs_xl.sheets.reader import read_file
 from hwbs_xl.text import normalise, squash, visible_controls
+
+import figures
+from badfiles import Package, data_tables, fingerprint, sha, shas, temps
+from conftest import hwbs_command
 from test_returns_support import CHILDREN, CYCLE, DPH, HISTORY, HOUSING, Cells, issued_files, plan_copy, read_manifest
 
 FOREIGN = Path(__file__).resolve().parent / "data" / "foreign"
@@ -759,9 +760,8 @@ def _verify_fails(env: Env, result: MergeResult) -> None:
 
 def _pdf_case(row: int) -> Callable[[Path], None]:
     def run(tmp: Path) -> None:
-        from test_import_pdf import GLYPHS_2024, SCANNED, _import, _refused
-
         from hwbs_xl.importing.pipeline import import_files
+        from test_import_pdf import GLYPHS_2024, SCANNED, _import, _refused
 
         if row == 39:
             seeded = _import(tmp, [Path(__file__).resolve().parents[1] / "src/hwbs_xl/demo/sample/barnet-2023-04.md"])
@@ -911,9 +911,9 @@ NO_TAMPER = ("locked-value-changed", "workbook-identity-mismatch", "manifest-sig
 def _lo(fmt: str) -> Callable[[Env], list[Path]]:
     """The lead's return saved by a real LibreOffice as .xls, .ods or .xlsx (one soffice run per format)."""
     def make(env: Env) -> list[Path]:
-        from conftest import libreoffice_required
-
         from hwbs_xl.libreoffice import convert
+
+        from conftest import libreoffice_required
 
         libreoffice_required()
         source = env.filled()

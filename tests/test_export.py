@@ -9,9 +9,9 @@ import openpyxl
 from click.testing import CliRunner
 
 from hwbs_xl.cli import main
-from hwbs_xl.plan.export import export_json, export_xlsx
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan.export import export_json, export_xlsx
 from hwbs_xl.register import Register
 
 APPENDIX = ("Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2025\tProgress Report\n"

@@ -29,26 +29,27 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
-from conftest import hwbs_command
-
-import figures
-from badfiles import content, fingerprint, sha, shas, temps
-from hwbs_xl.errors import HwbsError, OutputLocked, RegisterBusy, StorageFailed
+from hwbs_xl.demo.sample import BARNET_2024
+from hwbs_xl.errors import HwbsError, OutputLocked, StorageFailed
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.sheets.reader import read_file
-from hwbs_xl.demo.sample import BARNET_2024
 from test_import_rules import EASTFORD_TSV, NORTHSHIRE_MD
 from test_merge import dph_return, fill
-from test_returns_support import CHILDREN, CYCLE, DPH, HOUSING, issued_files, plan_copy
+
+import figures
+from badfiles import content, fingerprint, sha, shas, temps
+from conftest import hwbs_command
+from test_returns_support import CHILDREN, CYCLE, HOUSING, issued_files, plan_copy
 
 SEED = int(os.environ.get("HWBS_FAULT_SEED", "7"))
 RUNS = int(os.environ.get("HWBS_FAULT_RUNS", "0"))
@@ -72,7 +73,7 @@ class Scene:
     input_shas: dict[Path, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, root: Path) -> "Scene":
+    def build(cls, root: Path) -> Scene:
         root.mkdir(parents=True, exist_ok=True)
         template = plan_copy(root, "template")
         inbox = root / "received"
@@ -215,7 +216,7 @@ def test_merge_killed_at_random_points(scene: Scene, tmp_path: Path) -> None:
     runs = RUNS or 12
     delays = kill_delays(tmp_path, "merge", scene.copy("timing", tmp_path).root, scene.returns, runs)
     seen = {"before": 0, "after": 0}
-    for n, delay in enumerate(delays):
+    for delay in delays:
         paths = scene.copy("killed", tmp_path)
         code, _ = child(tmp_path, "merge", paths.root, scene.returns, delay)
         assert code in (0, -signal.SIGKILL), code
@@ -364,11 +365,11 @@ def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path,
     """Issuing the lead workbooks again, with a write failing at a chosen point: the register is as before
     or as after, every workbook in the issued folder opens, no temporary file is left, and running again
     completes."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from hwbs_xl.issue.generate import generate
 
-    now = datetime(2024, 10, 1, 9, 0, tzinfo=timezone.utc)
+    now = datetime(2024, 10, 1, 9, 0, tzinfo=UTC)
     reference = scene.copy("gen-reference", tmp_path)
     before = content(reference)
     counter = Injector()

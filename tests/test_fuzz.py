@@ -29,16 +29,17 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-import figures
-from badfiles import Package, deadline, excel_escape
 from hwbs_xl.findings import Finding
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.returns.merge import merge
-from hwbs_xl.sheets.reader import read_bytes
 from hwbs_xl.returns.checker import check_file
 from hwbs_xl.returns.facts import PlanFacts
+from hwbs_xl.returns.merge import merge
+from hwbs_xl.sheets.reader import read_bytes
 from hwbs_xl.text import normalise
+
+import figures
+from badfiles import Package, deadline, excel_escape
 from test_returns_support import CYCLE, DPH, Cells, issued_files, plan_copy, read_manifest
 
 EXAMPLES = int(os.environ.get("HWBS_FUZZ_EXAMPLES", "30"))

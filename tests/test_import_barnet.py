@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from hwbs_xl.cli import main
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.importing.readers import read_source
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 
 from conftest import copy_plan
 

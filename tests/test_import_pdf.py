@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from hwbs_xl.cli import main
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.importing.pdf import join_lines, page_ranges, read_pdf
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024
 from hwbs_xl.text import squash
 
 PDFS = Path(__file__).resolve().parent / "data" / "pdf"

@@ -370,10 +370,10 @@ def test_a_named_notes_column_is_an_earlier_cycle_not_the_papers_own(tmp_path: P
     b"\t\t\t\n\t\t\n",
     b"| a | b |\n|---|---|\n| 1 | 2 |\n",
     b"Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\n" + b"\t" * 40 + b"x\n",
-    "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\nKey Area 1\t\t\t\t\t\n".encode(),
-    "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\n(continued)\tx\n".encode(),
-    "Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\nKey Area 1\t".encode()
-    + "=cmd|' /c calc'!A0 ".encode() * 3000 + b"\tL\tJan-24\t13/2024\tRed\n",
+    b"Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\nKey Area 1\t\t\t\t\t\n",
+    b"Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\n(continued)\tx\n",
+    b"Key Area\tProject Activity\tLead\tStart Date\tFinish Date\tStatus as of April 2024\nKey Area 1\t"
+    + b"=cmd|' /c calc'!A0 " * 3000 + b"\tL\tJan-24\t13/2024\tRed\n",
     b"\x00\x01\x02 not text",
     "caf\xe9\tna\xefve\tr\xe9sum\xe9\n".encode("cp1252") * 3,
 ])

@@ -12,8 +12,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from hwbs_xl.appendix import model as ap
 from hwbs_xl.appendix import build as apb
+from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 from hwbs_xl.errors import InvalidData
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.importing.readers import read_source
@@ -22,15 +22,13 @@ from hwbs_xl.libreoffice import convert
 from hwbs_xl.model import Month
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
-from hwbs_xl.demo.sample import BARNET_2023, BARNET_2024, BARNET_TITLE
 from hwbs_xl.text import squash
+from test_import_pdf import STATUS_FLAGS, _import, _snapshot, assert_same_register, report_rows
 
 from conftest import DATA, FOREIGN, libreoffice_required
-from test_import_pdf import STATUS_FLAGS, _import, _snapshot, assert_same_register, report_rows
 
 sys.path.insert(0, str(DATA / "pdf"))
 import make_fixtures as seeds  # noqa: E402  (the fixture-only seed parser the PDF fixtures are made with)
-
 
 # ---- a council's own workbook, as LibreOffice Calc saves it ---------------------------------------------
 
@@ -48,7 +46,7 @@ def _cell(value: str, *, column: int) -> str:
 
 def _sheet(header: list[str], rows: list[list[str]]) -> str:
     """Title rows, the header (finish heading on two lines), then rows with key areas merged down."""
-    head = "".join(f'<table:table-cell office:value-type="string">'
+    head = "".join('<table:table-cell office:value-type="string">'
                    + "".join(f"<text:p>{escape(p)}</text:p>" for p in h.replace("Finish Date", "Finish\nDate").split("\n"))
                    + "</table:table-cell>" for h in header)
     out = ['<table:table-row><table:table-cell office:value-type="string"><text:p>Appendix A</text:p>'

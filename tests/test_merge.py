@@ -17,16 +17,24 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hwbs_command
-
 from hwbs_xl.errors import OutputLocked, RegisterBusy
 from hwbs_xl.model import Month
 from hwbs_xl.register import Register, update_row
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.safeio import office_lock_file, plan_lock
 
-from test_returns_support import (CHILDREN, CYCLE, DPH, HOUSING, Cells, fill_openpyxl, issued_files, plan_copy,
-                                  read_manifest)
+from conftest import hwbs_command
+from test_returns_support import (
+    CHILDREN,
+    CYCLE,
+    DPH,
+    HOUSING,
+    Cells,
+    fill_openpyxl,
+    issued_files,
+    plan_copy,
+    read_manifest,
+)
 
 TODAY = date(2024, 10, 10)
 PROGRESS = "Café sessions ran in 12 wards – £4,500 spent.\nNext: “walk and talk” in Zoë’s team.\n\n• 名前 ✓"

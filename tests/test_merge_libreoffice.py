@@ -17,8 +17,9 @@ from hwbs_xl.model import Month
 from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.validate import validate
-from lo_uno import Typed, lo_fill, uno_available
 from test_leadbook_lo import uno  # noqa: F401  (the fixture: LibreOffice with python3-uno, or a skip)
+
+from lo_uno import Typed, lo_fill, uno_available
 from test_returns_support import CYCLE, DPH, HOUSING, Cells, issued_files, plan_copy, read_manifest
 
 pytestmark = pytest.mark.libreoffice

@@ -18,13 +18,21 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from conftest import hwbs_command
 from hwbs_xl import safeio
 from hwbs_xl.errors import RegisterBusy
 from hwbs_xl.libreoffice import find_soffice, install_locations, profile_argument
-from hwbs_xl.paths import (RESERVED_NAMES, WINDOWS_PATH_LIMIT, PlanPaths, distinct_file_names, folder_name,
-                           safe_file_name, slug)
+from hwbs_xl.paths import (
+    RESERVED_NAMES,
+    WINDOWS_PATH_LIMIT,
+    PlanPaths,
+    distinct_file_names,
+    folder_name,
+    safe_file_name,
+    slug,
+)
 from hwbs_xl.placement import linux_fs_type, placement, sync_client, unc_share
+
+from conftest import hwbs_command
 
 WINDOWS_FORBIDDEN = set('<>:"/\\|?*')
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import resource
 import zipfile
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
 
 import pytest

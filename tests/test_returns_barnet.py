@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from hwbs_xl.plan.cycle import open_cycle
+from hwbs_xl.demo.fill import MARK, fill_for_demo
 from hwbs_xl.issue.generate import generate
 from hwbs_xl.model import Month
 from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
-from hwbs_xl.demo.fill import MARK, fill_for_demo
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.status import status
+
 from test_returns_support import Cells, fill_openpyxl, read_manifest
 
 pipeline = pytest.importorskip("hwbs_xl.importing.pipeline", reason="the appendix import has not landed yet")
@@ -38,7 +39,7 @@ def barnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, list[Pa
     reg.close()
     pipeline.import_files(paths, list(BARNET_FILES), cycle=None, command="test import")
     open_cycle(paths, CYCLE, date(2024, 10, 18), command="test")
-    result = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc), command="test generate")
+    result = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), command="test generate")
     return paths, result.files
 
 

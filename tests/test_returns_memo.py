@@ -16,15 +16,25 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl.plan.cycle import retire_action
 from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan.cycle import retire_action
 from hwbs_xl.register import Register
-from hwbs_xl.returns import memo, validate as validate_mod
+from hwbs_xl.returns import memo
+from hwbs_xl.returns import validate as validate_mod
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.validate import validate
 
-from test_returns_support import (CHILDREN, CYCLE, DPH, HOUSING, Cells, fill_openpyxl, issued_files, plan_copy,
-                                  read_manifest)
+from test_returns_support import (
+    CHILDREN,
+    CYCLE,
+    DPH,
+    HOUSING,
+    Cells,
+    fill_openpyxl,
+    issued_files,
+    plan_copy,
+    read_manifest,
+)
 
 TODAY = date(2024, 10, 10)
 ANSWERS = {DPH: ("KA2-02", "KA2-03"), HOUSING: ("KA2-01", "KA2-03"), CHILDREN: ("KA1-01", "KA1-02")}

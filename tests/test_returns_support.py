@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from hwbs_xl.register import Register, action_row, cycle_row, update_row
 
 CYCLE = "October 2024"
 DUE = date(2024, 10, 18)
-NOW = datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 9, 20, 9, 0, tzinfo=UTC)
 HISTORY = "April 2024"
 
 DPH = "Director of Public Health"
@@ -45,8 +45,8 @@ ACTIONS = [
 
 def build_plan(root: Path) -> PlanPaths:
     """A plan folder with history, the October 2024 cycle open and one workbook issued per lead."""
-    from hwbs_xl.plan.cycle import open_cycle
     from hwbs_xl.issue.generate import generate
+    from hwbs_xl.plan.cycle import open_cycle
 
     paths = PlanPaths(root)
     reg, _ = init_plan(paths, "Test Health and Wellbeing Strategy")

@@ -20,8 +20,18 @@ from hwbs_xl.manifest import MANIFEST_SHEET
 from hwbs_xl.register import Register
 from hwbs_xl.returns.validate import validate
 
-from test_returns_support import (CHILDREN, CYCLE, DPH, HOUSING, NOW, Cells, fill_openpyxl, issued_files, plan_copy,
-                                  read_manifest)
+from test_returns_support import (
+    CHILDREN,
+    CYCLE,
+    DPH,
+    HOUSING,
+    NOW,
+    Cells,
+    fill_openpyxl,
+    issued_files,
+    plan_copy,
+    read_manifest,
+)
 
 TODAY = date(2024, 10, 10)
 

@@ -9,14 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from conftest import hwbs_command
 from openpyxl import load_workbook
 
 from hwbs_xl.errors import UsageProblem
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.status import status
 
+from conftest import hwbs_command
 from test_returns_support import CHILDREN, DPH, HOUSING, Cells, fill_openpyxl, issued_files, plan_copy, read_manifest
 
 BEFORE_DUE, AFTER_DUE = date(2024, 10, 10), date(2024, 10, 25)

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-import figures
-from badfiles import Package, data_tables
 from hwbs_xl.manifest import MANIFEST_SHEET, Manifest, ManifestRow, plan_id, sign, to_cells
 from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import MergeResult
 from test_bad_inputs import ANSWERS, HISTORY_EDIT, TAKEN, Env, run_merge
+
+import figures
+from badfiles import Package, data_tables
 from test_returns_support import CHILDREN, CYCLE, DPH, HISTORY, HOUSING, NOW, read_manifest
 
 

@@ -10,8 +10,9 @@ tests keep both true: every code used under src/ is declared, and every declared
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 ERROR = "error"      # the value or file was not used
 WARNING = "warning"  # used, but someone should look

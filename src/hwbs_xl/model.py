@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .text import first_words
 
@@ -49,7 +50,7 @@ class Month:
     _FULL = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 
     @classmethod
-    def parse(cls, text: str) -> "Month | None":
+    def parse(cls, text: str) -> Month | None:
         """Read the month forms appendices use: "Sep-22", "Sept 2022", "September 2022", "2022-09", "09/2022".
 
         Returns None for text that is not a month (the caller flags it); never guesses a day-first date.
@@ -75,14 +76,14 @@ class Month:
         return None
 
     @classmethod
-    def from_iso(cls, text: str | None) -> "Month | None":
+    def from_iso(cls, text: str | None) -> Month | None:
         if not text:
             return None
         y, m = text.split("-")[:2]
         return cls(int(y), int(m))
 
     @classmethod
-    def of(cls, d: date) -> "Month":
+    def of(cls, d: date) -> Month:
         return cls(d.year, d.month)
 
     @property

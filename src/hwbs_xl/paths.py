@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_PLAN_DIR = "workbooks"
 PLAN_ENV = "HWBS_PLAN"
@@ -103,7 +103,7 @@ class PlanPaths:
     root: Path
 
     @classmethod
-    def resolve(cls, plan: str | os.PathLike[str] | None = None) -> "PlanPaths":
+    def resolve(cls, plan: str | os.PathLike[str] | None = None) -> PlanPaths:
         chosen = plan if plan is not None else os.environ.get(PLAN_ENV) or DEFAULT_PLAN_DIR
         return cls(Path(chosen).expanduser().resolve())
 

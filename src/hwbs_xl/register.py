@@ -18,10 +18,11 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .errors import NotFound, PlanNotFound, RegisterBusy, StorageFailed, UndoRefused
 from .model import Action, Cycle, Flag, IssuedRecord, Month, Plan, Provenance, ReturnRecord, ReturnState, Update
@@ -29,9 +30,8 @@ from .paths import PlanPaths
 from .schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
 
-
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def coordinator_name() -> str:
@@ -67,7 +67,7 @@ def _touch_keys(table: str, row: dict[str, Any]) -> set[str]:
 class Batch:
     """One all-or-nothing change. Obtain with ``Register.batch``; write only through ``put`` and ``delete``."""
 
-    register: "Register"
+    register: Register
     id: int
     kind: str
     changes: int = 0
@@ -162,7 +162,7 @@ class Register:
 
     @classmethod
     def open(cls, plan: PlanPaths | str | os.PathLike[str] | None = None, *, create: bool = False,
-             title: str | None = None) -> "Register":
+             title: str | None = None) -> Register:
         paths = plan if isinstance(plan, PlanPaths) else PlanPaths.resolve(plan)
         if not paths.exists():
             if not create:
@@ -181,7 +181,7 @@ class Register:
         return reg
 
     @classmethod
-    def _new(cls, paths: PlanPaths, file: Path, title: str) -> "Register":
+    def _new(cls, paths: PlanPaths, file: Path, title: str) -> Register:
         """A new register in ``file`` (not yet the plan's): schema and plan row, each committed."""
         reg = cls(paths, _Connection(_connect(file), paths))
         reg._migrate()
@@ -195,7 +195,7 @@ class Register:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Register":
+    def __enter__(self) -> Register:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,8 +20,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from .errors import OutputLocked, RegisterBusy, StorageFailed
 

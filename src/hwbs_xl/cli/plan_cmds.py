@@ -81,10 +81,17 @@ def demo(ctx: click.Context, demo_plan: str | None) -> None:
       5. appendix  Appendix A for October 2024, showing the merged updates and who is awaited
     The plan folder is cleared and rebuilt each time (only if it is a plan folder).
     """
-    from ..demo.folder import DEMO_CYCLE, DEMO_DUE, DEMO_HISTORY_CYCLE, DEMO_RETURNS, issued_workbooks, reset_plan_folder
-    from ..paths import PlanPaths
     from ..demo.fill import fill_for_demo
+    from ..demo.folder import (
+        DEMO_CYCLE,
+        DEMO_DUE,
+        DEMO_HISTORY_CYCLE,
+        DEMO_RETURNS,
+        issued_workbooks,
+        reset_plan_folder,
+    )
     from ..demo.sample import BARNET_FILES
+    from ..paths import PlanPaths
     from .appendix_cmds import appendix
     from .cycle_cmds import cycle_open, generate
     from .import_cmds import import_

@@ -9,9 +9,9 @@ The cells are found through each workbook's manifest, as a lead sees them; openp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
 from .. import templates
 from ..manifest import MANIFEST_SHEET, from_cells

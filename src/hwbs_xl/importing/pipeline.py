@@ -14,10 +14,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import HwbsError
 from ..findings import Finding, Report
@@ -28,9 +29,9 @@ from ..register import Register, action_row, cycle_row, flag_row, now_iso, updat
 from .clean import Cleaner, LeadSplitter, fold
 from .columns import HeaderMatcher, Layout
 from .linking import Candidate, Link, Linker, RowEvidence, Similarity
+from .rows import PendingFlag, RowData, RowReader
 from .settings import ImportSettings
 from .source import SourceTable, sheet_cell, workbook_where
-from .rows import PendingFlag, RowData, RowReader
 from .table import Assembled, Note, TableAssembler, plan_title
 
 __all__ = ["ImportResult", "import_files", "import_tables"]
@@ -294,7 +295,7 @@ class _Import:
         new_cycles: dict[str, Cycle] = {}
         seqs = [c.seq for c in cycles_known.values()]
         reported = {c for row in rows for c in row.cycles}
-        for _, _, main, layout_cycles in assembled:
+        for _, _, _main, layout_cycles in assembled:
             for label in sorted(layout_cycles, key=cycle_seq):
                 if label in reported and label not in cycles_known and label not in new_cycles:
                     seq = cycle_seq(label, seqs)

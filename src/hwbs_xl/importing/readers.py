@@ -9,8 +9,8 @@ title or a continuation is the pipeline's business (one set of rules for every f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import InvalidData
 from .source import SourceRow, SourceTable, sha256_of

@@ -9,8 +9,9 @@ through xlsxout (nothing a council wrote can turn into a formula).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..findings import ERROR, WARNING, Finding, Report
 from ..safeio import atomic_write

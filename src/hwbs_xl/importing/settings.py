@@ -18,7 +18,7 @@ class ImportSettings:
     vocabulary: StatusVocabulary
 
     @classmethod
-    def load(cls, plan_dir: Path | None = None) -> "ImportSettings":
+    def load(cls, plan_dir: Path | None = None) -> ImportSettings:
         return cls(raw=templates.load_toml("import.toml", plan_dir), plan=templates.plan_settings(plan_dir),
                    vocabulary=templates.vocabulary(plan_dir))
 

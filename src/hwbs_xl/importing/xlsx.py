@@ -19,7 +19,6 @@ a continuation is the shared pipeline's business, as for the other forms.
 
 from __future__ import annotations
 
-
 from pathlib import Path
 
 from ..errors import InvalidData

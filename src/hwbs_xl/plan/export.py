@@ -35,8 +35,9 @@ The JSON export (``hwbs-xl export --format json``) has this shape; every key is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import templates
 from ..model import Month

@@ -15,11 +15,11 @@ from typing import Any
 from ..findings import ERROR, Finding
 from ..manifest import MAGIC, MANIFEST_SHEET, Manifest, from_cells, plan_id, verify
 from ..model import Action, Month
-from ..text import normalise
 from ..sheets import limits
 from ..sheets.cells import a1, column_number
 from ..sheets.reader import ReadResult, Sheet, file_bytes, read_bytes, sheet_grid
 from ..sheets.values import cell_text, locked_text, month_of, plausible, value_text
+from ..text import normalise
 from .facts import PlanFacts
 from .results import ReturnCheck, RowUpdate
 

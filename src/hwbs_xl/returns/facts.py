@@ -40,7 +40,7 @@ class PlanFacts:
     state: str = ""  # digest of all of the above (facts_state): equal means a check gives the same result
 
     @classmethod
-    def load(cls, paths: PlanPaths, reg: Register, today: date | None = None) -> "PlanFacts":
+    def load(cls, paths: PlanPaths, reg: Register, today: date | None = None) -> PlanFacts:
         key = load_key(paths) if paths.manifest_key.is_file() else None  # never make a key while validating
         cycle = reg.open_cycle()
         issued = {r.lead: r for r in reg.issued(cycle.label)} if cycle is not None else {}

@@ -27,10 +27,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..errors import HwbsError, UsageProblem
 from ..findings import ERROR, INFO, Finding, Report, report_json

@@ -4,8 +4,8 @@ with problems, under ``<plan>/reports/<cycle>/``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .. import templates
 from ..issue.drafts import render_template
@@ -31,7 +31,7 @@ def write_validation_reports(paths: PlanPaths, result: ValidationResult, *, kind
     def notes() -> Iterable[tuple[Path, bytes]]:  # one at a time; the folder synced once, not once per note
         for i, check in enumerate(to_fix):
             subject, body = please_fix_text(paths, check)
-            yield folder / names[str(i)], f"Subject: {subject}\n\n{body}".encode("utf-8")
+            yield folder / names[str(i)], f"Subject: {subject}\n\n{body}".encode()
 
     result.notes = atomic_write_all(notes())
     result.report_file = atomic_write(folder / f"{kind}-report.json", (payload or result.to_json)().encode("utf-8"))

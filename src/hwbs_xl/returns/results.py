@@ -59,7 +59,7 @@ class ReturnCheck:
     format: str | None = None  # "xlsx", "ods", ...: None when the file could not be read as a workbook
     bytes_read: bool = False  # the file's bytes were read (so merge keeps them as evidence)
 
-    def slim(self, *, keep_bytes: bool = False) -> "ReturnCheck":
+    def slim(self, *, keep_bytes: bool = False) -> ReturnCheck:
         """Forget the parsed sheets (and the file's bytes, unless ``keep_bytes``): what merge and the reports
         need is in the findings and rows, and keeping every file's sheets until the batch is written made
         memory grow with the inbox (891 MB for 6,000 returns). Merge keeps the bytes only until its evidence

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import templates
-from ..sheets import writing as xlsxout
-from ..issue.drafts import build_eml, fill, render_template
 from ..errors import UsageProblem
 from ..findings import report_json
+from ..issue.drafts import build_eml, fill, render_template
 from ..manifest import from_record
 from ..model import Cycle, ReturnRecord, ReturnState
 from ..paths import PlanPaths, distinct_file_names, slug
 from ..register import Register
 from ..safeio import atomic_write
+from ..sheets import writing as xlsxout
 from .notes import reports_dir
 
 MERGED, QUERIED, REJECTED, OUTSTANDING = (ReturnState.MERGED, ReturnState.QUERIED, ReturnState.REJECTED,

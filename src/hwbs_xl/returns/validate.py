@@ -10,9 +10,10 @@ taken as it is), checked otherwise, and, for merge, kept until the evidence copy
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from ..parallel import imap_shared
 from ..paths import PlanPaths

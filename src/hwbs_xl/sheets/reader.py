@@ -22,11 +22,12 @@ import hashlib
 import io
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..findings import WARNING, Finding
 from ..safeio import O_BINARY
@@ -233,7 +234,7 @@ def _refused(name: str, path: Path | None, digest: str, size: int, code: str, me
     return ReadResult(name, path, digest, size, b"", None, [Finding(code, message, file=name, detail=detail)])
 
 
-def _apply_structure(book: "ReturnedBook", structure: dict[str, Any]) -> list[str]:
+def _apply_structure(book: ReturnedBook, structure: dict[str, Any]) -> list[str]:
     """Give each sheet what sniff learned of its structure; returns the sheets it has nothing for."""
     missing = []
     for sheet in book.sheets:

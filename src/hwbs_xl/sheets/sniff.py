@@ -29,8 +29,9 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Any
 from xml.parsers import expat
 
 from ..findings import Finding
@@ -125,7 +126,7 @@ def _sniff_ole(data: bytes, name: str) -> Sniffed:
         streams = {"/".join(s) for s in ole.listdir()}
     except Exception as exc:  # olefile raises its own and builtin errors on damaged containers
         raise Refused("file-corrupt", f"{name} is a damaged Office file (its container cannot be read: "
-                      f"{_short(exc)}). Ask the lead to save it again and re-send it.", part="OLE container")
+                      f"{_short(exc)}). Ask the lead to save it again and re-send it.", part="OLE container") from exc
     if {"EncryptionInfo", "EncryptedPackage"} <= streams:
         raise Refused("file-encrypted", _encrypted_message(name, "Excel workbook (.xlsx)"), format="xlsx")
     if "Workbook" in streams or "Book" in streams:

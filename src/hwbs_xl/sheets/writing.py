@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import InvalidData, StorageFailed
 from ..text import EXCEL_CELL_LIMIT, visible_controls
