@@ -17,21 +17,19 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-pytest.importorskip("typst")
-
-from hwbs_xl.appendix import build as apb  # noqa: E402
-from hwbs_xl.appendix import model as ap  # noqa: E402
-from hwbs_xl.appendix import typeset as appendix_typst  # noqa: E402
-from hwbs_xl.demo.fill import fill_for_demo  # noqa: E402
-from hwbs_xl.demo.sample import BARNET_FILES  # noqa: E402
-from hwbs_xl.importing.pdf import read_pdf  # noqa: E402
-from hwbs_xl.importing.pipeline import import_files  # noqa: E402
-from hwbs_xl.issue.generate import generate  # noqa: E402
-from hwbs_xl.paths import PlanPaths  # noqa: E402
-from hwbs_xl.plan.cycle import open_cycle  # noqa: E402
-from hwbs_xl.register import Register  # noqa: E402
-from hwbs_xl.returns.merge import merge  # noqa: E402
-from hwbs_xl.text import squash  # noqa: E402
+from hwbs_xl.appendix import build as apb
+from hwbs_xl.appendix import model as ap
+from hwbs_xl.appendix import typeset
+from hwbs_xl.demo.fill import fill_for_demo
+from hwbs_xl.demo.sample import BARNET_FILES
+from hwbs_xl.importing.pdf import read_pdf
+from hwbs_xl.importing.pipeline import import_files
+from hwbs_xl.issue.generate import generate
+from hwbs_xl.paths import PlanPaths
+from hwbs_xl.plan.cycle import open_cycle
+from hwbs_xl.register import Register
+from hwbs_xl.returns.merge import merge
+from hwbs_xl.text import squash
 
 CYCLES = {"October 2024": 10, "April 2024": 15}  # cycle -> most pages allowed
 SUMMARY_PAGES = 2
@@ -56,7 +54,7 @@ def printed(barnet: PlanPaths, tmp_path_factory: pytest.TempPathFactory) -> dict
     with Register.open(barnet) as reg:
         for cycle in CYCLES:
             model = ap.build(reg, cycle)
-            pdf, warnings = appendix_typst.compile_pdf(model, plan_dir=barnet.root)
+            pdf, warnings = typeset.compile_pdf(model, plan_dir=barnet.root)
             path = folder / f"{apb.file_stem(model)}.pdf"
             path.write_bytes(pdf)
             out[cycle] = {"model": model, "pdf": pdf, "path": path, "warnings": warnings}
@@ -247,7 +245,7 @@ def test_typed_text_is_never_markup(printed: Any, tmp_path: Path) -> None:
     row = dataclasses.replace(area.rows[0], progress=nasty, activity="Activity with ] and #{1+1} inside")
     changed = dataclasses.replace(model, key_areas=(dataclasses.replace(area, rows=(row, *area.rows[1:])),
                                                     *model.key_areas[1:]))
-    pdf = appendix_typst.render_pdf(changed)
+    pdf = typeset.render_pdf(changed)
     path = tmp_path / "nasty.pdf"
     path.write_bytes(pdf)
     cells = {squash(c) for r in read_pdf(path).rows for c in r.cells}
@@ -258,7 +256,7 @@ def test_typed_text_is_never_markup(printed: Any, tmp_path: Path) -> None:
 
 def test_same_register_same_bytes(printed: Any) -> None:
     model = printed["October 2024"]["model"]
-    assert appendix_typst.render_pdf(model) == appendix_typst.render_pdf(model)
+    assert typeset.render_pdf(model) == typeset.render_pdf(model)
 
 
 @pytest.mark.parametrize("cycle", CYCLES)
