@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 _CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 _XML_INVALID_CHARS = "\ud800-\udfff\ufffe\uffff"
@@ -50,6 +51,12 @@ def clip(text: str, width: int, *, mark: str = "…") -> str:
     ends in ``mark``, so nobody takes it for the whole. For messages and reports, never for storing."""
     one = squash(text)
     return one if len(one) <= width else one[: width - len(mark)] + mark
+
+
+def long_date(moment: date) -> str:
+    """"15 November 2024", as a council's papers write dates (no leading zero, whatever the platform:
+    strftime's %-d is not on Windows)."""
+    return f"{moment.day} {moment:%B %Y}"
 
 
 def first_words(text: str, count: int = 12) -> str:

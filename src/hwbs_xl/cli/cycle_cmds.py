@@ -8,6 +8,7 @@ from typing import overload
 
 import click
 
+from ..text import long_date
 from . import Context, main, usage_error, warn_if_shared
 
 
@@ -58,10 +59,11 @@ def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep
     """
     from ..plan.cycle import open_cycle
 
-    result = open_cycle(ctx.paths, label, _date(due, "--due"), report_date=_date(report_date, "--report-date"),
+    due_date = _date(due, "--due")
+    result = open_cycle(ctx.paths, label, due_date, report_date=_date(report_date, "--report-date"),
                         keep=list(keep), command=ctx.command_line())
     c = result.cycle
-    click.echo(f"Opened cycle {c.label}, due {c.due_date:%d %B %Y} (batch {result.batch_id}).")
+    click.echo(f"Opened cycle {c.label}, due {long_date(due_date)} (batch {result.batch_id}).")
     if result.closed:
         click.echo(f"Closed: {', '.join(result.closed)}.")
     click.echo(f"{len(result.carried)} action(s) carry forward.")
@@ -203,7 +205,7 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
                  command=ctx.command_line())
     c = result.cycle
-    due = f"{c.due_date:%d %B %Y}" if c.due_date else "no due date"
+    due = long_date(c.due_date) if c.due_date else "no due date"
     click.echo(f"Cycle {c.label} (due {due}): {len(result.workbooks)} workbook(s) in {result.out_dir}")
     for w in result.workbooks:
         click.echo(f"  {len(w.actions):>3} action(s)  {w.path.name}")

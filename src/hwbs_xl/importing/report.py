@@ -91,14 +91,14 @@ def write_report(path: Path, report: Report, counts: dict[str, Any], settings: I
 
     def produce(tmp: Path) -> None:
         wb = new_workbook(str(tmp))
-        head = wb.add_format({"bold": True, "font_color": cfg.get("header_font", "#FFFFFF"),
-                              "bg_color": cfg.get("header_fill", "#1F3864"), "text_wrap": True, "valign": "top",
+        head = wb.add_format({"bold": True, "font_color": cfg["header_font"],
+                              "bg_color": cfg["header_fill"], "text_wrap": True, "valign": "top",
                               "border": 1})
         title = wb.add_format({"bold": True, "font_size": 14})
-        label = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#F2F2F2"})
+        label = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg["label_fill"]})
         wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        warn = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg.get("warning_fill", "#FFEB9C")})
-        err = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg.get("error_fill", "#FFC7CE")})
+        warn = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg["warning_fill"]})
+        err = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": cfg["error_fill"]})
 
         summary = wb.add_worksheet(str(cfg.get("summary_sheet", "Summary"))[:31])
         check(summary.set_column(0, 0, 26), "column width")

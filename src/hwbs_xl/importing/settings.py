@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ class ImportSettings:
 
     @classmethod
     def load(cls, plan_dir: Path | None = None) -> ImportSettings:
-        return cls(raw=templates.load_toml("import.toml", plan_dir), plan=templates.plan_settings(plan_dir),
+        return cls(raw=templates.read_settings("import.toml", plan_dir), plan=templates.plan_settings(plan_dir),
                    vocabulary=templates.vocabulary(plan_dir))
 
     def section(self, name: str) -> dict[str, Any]:
@@ -31,18 +30,9 @@ class ImportSettings:
 
     @property
     def linking(self) -> dict[str, float]:
-        defaults = {"same_wording": 0.92, "similar_same_start": 0.55, "doubtful": 0.35}
-        defaults.update(self.plan.get("linking", {}))
-        return defaults
+        """plan.toml [linking]: the thresholds (read over the bundled plan.toml, so each has its value)."""
+        return {k: float(v) for k, v in self.plan["linking"].items()}
 
     @property
     def action_id_format(self) -> str:
-        return str(self.plan.get("action_id_format", "KA{area}-{number:02d}"))
-
-    def action_id_pattern(self) -> re.Pattern[str]:
-        """A regex that reads (area, number) back out of an ID made by ``action_id_format``."""
-        fmt = self.action_id_format
-        parts = re.split(r"(\{area[^}]*\}|\{number[^}]*\})", fmt)
-        regex = "".join("(?P<area>\\d+)" if p.startswith("{area") else "(?P<number>\\d+)" if p.startswith("{number")
-                        else re.escape(p) for p in parts)
-        return re.compile(f"^{regex}$")
+        return str(self.plan["action_id_format"])

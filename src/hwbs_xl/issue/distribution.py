@@ -16,6 +16,7 @@ from typing import Any
 
 from ..safeio import atomic_write
 from ..sheets import writing as xlsxout
+from ..sheets.tables import write_table
 
 FILE_STEM = "distribution-list"
 
@@ -47,23 +48,14 @@ def xlsx_bytes(entries: Sequence[DistributionEntry], layout: dict[str, Any], *, 
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     num = wb.add_format({"valign": "top"})
     datefmt = wb.add_format({"num_format": layout["date_format"], "valign": "top"})
-    xlsxout.write_text(ws, 0, 0, title, wb.add_format({"bold": True, "font_size": 12}), what="the title")
-    for col, (name, width) in enumerate(layout["columns"]):
-        xlsxout.write_text(ws, 2, col, name, bold, what="a heading")
-        xlsxout.check(ws.set_column(col, col, width), "a column width")
-    for r, e in enumerate(sorted(entries, key=lambda e: e.lead.casefold()), start=3):
-        xlsxout.write_text(ws, r, 0, e.lead, wrap, what="a lead")
-        xlsxout.write_text(ws, r, 1, e.email, wrap, what="an e-mail address")
-        xlsxout.write_text(ws, r, 2, e.file, wrap, what="a file name")
-        xlsxout.write_number(ws, r, 3, len(e.actions), num, what="a count")
-        xlsxout.write_text(ws, r, 4, ", ".join(e.actions), wrap, what="action IDs")
-        xlsxout.write_date(ws, r, 5, e.due, datefmt, what="a due date")
-    last = 2 + len(entries)
-    xlsxout.check(ws.autofilter(2, 0, last, len(layout["columns"]) - 1), "the filter")
-    xlsxout.check(ws.freeze_panes(3, 0), "the frozen header")
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    xlsxout.check(ws.repeat_rows(2), "the repeated header")
+    title_format = wb.add_format({"bold": True, "font_size": 12})
+    formats = (wrap, wrap, wrap, num, wrap, datefmt)
+    names = ("a lead", "an e-mail address", "a file name", "a count", "action IDs", "a due date")
+    rows = [(e.lead, e.email, e.file, len(e.actions), ", ".join(e.actions), e.due)
+            for e in sorted(entries, key=lambda e: e.lead.casefold())]
+    write_table(ws, 2, [(name, width) for name, width in layout["columns"]], rows, head=bold,
+                cell=lambda _row, col: formats[col], titles=[(title, title_format)], typed=True,
+                what=lambda _row, col: names[col], heights=False)
     wb.close()
     return buf.getvalue()
 

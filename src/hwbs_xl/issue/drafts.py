@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import templates
 from ..errors import InvalidData
-from ..templates import fill as fill  # re-exported until returns/status.py imports it from templates
+from ..templates import fill
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -48,6 +48,7 @@ from ..model import Action, Cycle, Month, StatusVocabulary, Update
 from ..sheets import writing as xlsxout
 from ..sheets.writing import LINE_POINTS, wrapped_lines
 from ..templates import fill, status_list_source
+from ..text import long_date as text_long_date
 
 __all__ = ["Context", "build_workbook", "text_values", "long_date", "HEADER_ROW", "LOCKED_FIELDS", "INPUT_FIELDS",
            "MONTH_FIELDS"]
@@ -76,7 +77,7 @@ class Context:
 
 def long_date(d: date | None, unknown: str) -> str:
     """"15 November 2024", or ``unknown`` (the Instructions template's wording) when there is no date."""
-    return f"{d.day} {d:%B %Y}" if d else unknown
+    return text_long_date(d) if d else unknown
 
 
 def text_values(ctx: Context, lead: str, count: int) -> dict[str, object]:

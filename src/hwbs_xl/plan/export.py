@@ -96,7 +96,7 @@ def export_json(reg: Register) -> dict[str, Any]:
 
 def export_xlsx(reg: Register, path: Path) -> Path:
     """The register as a workbook (sheets, titles and widths from import.toml [export]); all cells text."""
-    cfg = templates.load_toml("import.toml", reg.paths.root).get("export", {})
+    cfg = templates.read_settings("import.toml", reg.paths.root)["export"]
     data = export_json(reg)
     rows: dict[str, list[dict[str, Any]]] = {"Actions": [], "Updates": [], "Cycles": [], "Flags": []}
     for a in data["actions"]:
@@ -113,8 +113,8 @@ def export_xlsx(reg: Register, path: Path) -> Path:
 
     def produce(tmp: Path) -> None:
         wb = new_workbook(str(tmp))
-        head = wb.add_format({"bold": True, "bg_color": cfg.get("header_fill", "#1F3864"),
-                              "font_color": cfg.get("header_font", "#FFFFFF"), "text_wrap": True, "valign": "top",
+        head = wb.add_format({"bold": True, "bg_color": cfg["header_fill"],
+                              "font_color": cfg["header_font"], "text_wrap": True, "valign": "top",
                               "border": 1})
         wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
         for sheet in cfg.get("sheet", []):

@@ -19,7 +19,7 @@ from ..sheets import limits
 from ..sheets.cells import a1, column_number
 from ..sheets.reader import ReadResult, Sheet, file_bytes, read_bytes, sheet_grid
 from ..sheets.values import cell_text, locked_text, month_of, plausible, value_text
-from ..text import normalise
+from ..text import clip, normalise
 from .facts import PlanFacts
 from .results import ReturnCheck, RowUpdate
 
@@ -459,7 +459,7 @@ def _field_name(key: str) -> str:
 
 
 def _quote(text: str, limit: int = 80) -> str:
-    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    shown = clip(text, limit)
     return repr(shown) if shown else "(empty)"
 
 

@@ -39,6 +39,7 @@ from ..model import Flag, Provenance, ReturnRecord, ReturnState, Update
 from ..paths import PlanPaths
 from ..register import Batch, Register, flag_row, now_iso, return_row, update_row
 from ..safeio import TEMP_PREFIX, check_writable, clean_stale_temps, plan_lock
+from ..text import clip, squash
 from . import memo
 from .evidence import EvidenceCopies, evidence_path
 from .facts import PlanFacts
@@ -171,9 +172,9 @@ def describe(content: dict[str, Any]) -> str:
     if content.get("revised_finish"):
         bits.append(f"revised finish: {content['revised_finish']}")
     progress = content.get("progress") or ""
-    bits.append("progress: " + (repr(progress[:70] + ("…" if len(progress) > 70 else "")) if progress else "(none)"))
-    if content.get("comment"):
-        bits.append(f"comment: {content['comment'][:40]!r}")
+    bits.append("progress: " + (repr(clip(progress, 71)) if progress else "(none)"))
+    if content.get("comment"):  # the lead's words to the coordinator: shown whole, never cut
+        bits.append(f"comment: {squash(content['comment'])!r}")
     return "; ".join(bits)
 
 
@@ -185,13 +186,8 @@ def side_by_side(left: dict[str, Any], right: dict[str, Any], left_name: str, ri
         a, b = str(left.get(key) or ""), str(right.get(key) or "")
         if a or b:
             mark = " " if a == b else "≠"
-            rows.append((f"{mark} {label}", _clip(a), _clip(b)))
+            rows.append((f"{mark} {label}", clip(a, 48), clip(b, 48)))
     return "\n".join(f"      {k:<18} {a:<48} | {b}" for k, a, b in rows)
-
-
-def _clip(text: str, width: int = 48) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= width else one[: width - 1] + "…"
 
 
 # ---- merge ----------------------------------------------------------------------------------------------
@@ -474,8 +470,8 @@ class _Planner:
 
 
 def _short(text: str, width: int = 60) -> str:
-    one = " ".join(str(text).split())
-    return repr(one if len(one) <= width else one[: width - 1] + "…") if one else "(nothing)"
+    one = clip(str(text), width)
+    return repr(one) if one else "(nothing)"
 
 
 def _same(now: Update, row: RowUpdate) -> bool:

@@ -15,13 +15,16 @@ from typing import Any
 from .. import templates
 from ..errors import UsageProblem
 from ..findings import report_json
-from ..issue.drafts import build_eml, fill, render_template
+from ..issue.drafts import build_eml, render_template
 from ..manifest import from_record
 from ..model import Cycle, ReturnRecord, ReturnState
 from ..paths import PlanPaths, distinct_file_names, slug
 from ..register import Register
 from ..safeio import atomic_write
 from ..sheets import writing as xlsxout
+from ..sheets.tables import write_table
+from ..templates import fill
+from ..text import long_date
 from .notes import reports_dir
 
 MERGED, QUERIED, REJECTED, OUTSTANDING = (ReturnState.MERGED, ReturnState.QUERIED, ReturnState.REJECTED,
@@ -104,7 +107,7 @@ class ReturnRegister:
 def status(paths: PlanPaths, *, drafts: bool = False, today: date | None = None, write: bool = True) -> ReturnRegister:
     """The return register of the open cycle; writes the chase list (and reminder drafts) unless ``write=False``."""
     today = today or date.today()
-    settings = templates.load_toml("returns.toml", paths.root)
+    settings = templates.read_settings("returns.toml", paths.root)
     with Register.open(paths) as reg:
         cycle = reg.open_cycle()
         if cycle is None:
@@ -191,47 +194,34 @@ def _ordered(leads: list[LeadReturn]) -> list[LeadReturn]:
 
 def _title_values(reg: ReturnRegister) -> dict[str, object]:
     due = reg.cycle.due_date
-    return {"plan_title": reg.plan_title, "cycle": reg.cycle.label, "today": f"{reg.today.day} {reg.today:%B %Y}",
-            "due": f"{due.day} {due:%B %Y}" if due else "no due date set"}
+    return {"plan_title": reg.plan_title, "cycle": reg.cycle.label, "today": long_date(reg.today),
+            "due": long_date(due) if due else "no due date set"}
 
 
 def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], rows: list[dict[str, object]]) -> None:
-    spec, colours = settings["chase_list"], settings.get("colours", {})
+    spec, colours = settings["chase_list"], settings["colours"]
     cols = spec["columns"]
     wb = xlsxout.new_workbook(str(target))
     ws = wb.add_worksheet(spec.get("sheet", "Chase list")[:31])
-    base = {"font_name": "Arial", "font_size": 10, "valign": "top", "text_wrap": True}
-    border = {"border": 1, "border_color": colours.get("border", "#A6A6A6")}
+    base = {"font_name": colours["font"], "font_size": colours["font_size"], "valign": "top", "text_wrap": True}
+    border = {"border": 1, "border_color": colours["border"]}
     values = _title_values(reg)
-    xlsxout.write_text(ws, 0, 0, fill(spec["title"], values),
-                       wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": False,
-                                      "font_color": colours.get("title_font", "#1F3864")}), what="the title")
-    xlsxout.write_text(ws, 1, 0, fill(spec.get("subtitle", ""), values), wb.add_format({**base, "text_wrap": False}),
-                       what="the subtitle")
-    head = wb.add_format({**base, **border, "bold": True, "bg_color": colours.get("header_fill", "#1F3864"),
-                          "font_color": colours.get("header_font", "#FFFFFF")})
-    fills = {state: wb.add_format({**base, **border, "bg_color": colours.get(f"{state}_fill", "#FFFFFF")})
+    title = wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": False, "font_color": colours["title_font"]})
+    subtitle = wb.add_format({**base, "text_wrap": False})
+    head = wb.add_format({**base, **border, "bold": True, "bg_color": colours["header_fill"],
+                          "font_color": colours["header_font"]})
+    fills = {state: wb.add_format({**base, **border, "bg_color": colours[f"{state}_fill"]})
              for state in (MERGED, QUERIED, OUTSTANDING, "overdue")}
-    widths = [float(c.get("width", 14)) for c in cols]
-    for i, c in enumerate(cols):
-        xlsxout.write_text(ws, 3, i, c["heading"], head, what="a heading")
-        xlsxout.check(ws.set_column(i, i, widths[i]), "a column width")
-    ws.set_row(3, xlsxout.row_height([c["heading"] for c in cols], widths, spare_line=False))
-    for n, (r, row) in enumerate(zip(_ordered(reg.leads), rows)):
-        fmt = fills["overdue" if r.overdue else r.state if r.state in (MERGED, QUERIED) else OUTSTANDING]
-        for i, c in enumerate(cols):
-            value = row[c["key"]]
-            if isinstance(value, int):
-                xlsxout.write_number(ws, 4 + n, i, value, fmt, what=c["key"])
-            else:
-                xlsxout.write_text(ws, 4 + n, i, value, fmt, what=c["key"])
-        ws.set_row(4 + n, xlsxout.row_height([str(row[c["key"]]) for c in cols], widths, spare_line=False))
-    xlsxout.check(ws.freeze_panes(4, 1), "the frozen header")
-    xlsxout.check(ws.autofilter(3, 0, 3 + max(len(rows), 1), len(cols) - 1), "the filter")
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    xlsxout.check(ws.repeat_rows(3), "the repeated header")
+    leads = _ordered(reg.leads)
+    line_fill = [fills["overdue" if r.overdue else r.state if r.state in (MERGED, QUERIED) else OUTSTANDING]
+                 for r in leads]
+    columns = [(c["heading"], float(c["width"])) for c in cols]
+    write_table(ws, 3, columns, [[row[c["key"]] for c in cols] for row in rows], head=head,
+                cell=lambda n, _col: line_fill[n], titles=[(fill(spec["title"], values), title),
+                                                         (fill(spec.get("subtitle", ""), values), subtitle)],
+                typed=True, what=lambda _n, col: str(cols[col]["key"]), spare_line=False, freeze_col=1)
+    ws.set_row(3, xlsxout.row_height([c["heading"] for c in cols], [w for _, w in columns], spare_line=False))
+    ws.set_paper(9)  # A4: the chase list goes on the coordinator's office printer
     wb.close()
 
 
