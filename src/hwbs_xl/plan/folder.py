@@ -7,10 +7,6 @@ from ..paths import PlanPaths
 from ..register import Register
 from ..safeio import atomic_write
 
-TEMPLATE_README = """These are this plan's own templates: edit them to change wording, colours, column widths or the
-status list for this plan only. Delete a file to go back to hwbs-xl's bundled default.
-"""
-
 
 def init_plan(paths: PlanPaths, title: str | None = None) -> tuple[Register, bool]:
     """Create the plan folder (if needed) with its register and templates. Returns (register, created)."""
@@ -35,6 +31,3 @@ def copy_templates(paths: PlanPaths) -> None:
         dest = paths.templates / src.name
         if src.is_file() and not dest.exists():
             atomic_write(dest, src.read_bytes())  # never a half-copied template, whatever stops the copy
-    readme = paths.templates / "README.txt"
-    if not readme.exists():
-        atomic_write(readme, TEMPLATE_README.encode("utf-8"))
