@@ -283,3 +283,29 @@ def test_the_workbook_has_the_pdfs_columns_and_words(printed: Any, tmp_path: Pat
         assert set(squash(cells["status"] + " " + cells["finish"]).split()) <= words, row.action.id
     footer = ws.oddFooter
     assert "Printed " in footer.center.text and model.plan_title.replace("&", "&&") in footer.left.text
+
+
+def test_a_report_longer_than_a_page_continues_with_its_id_and_imports_back_whole(printed: Any,
+                                                                                  tmp_path: Path) -> None:
+    """A progress report of about three pages: its row is split at line breaks, each piece on a page of its
+    own under the header row, the pieces after the first marked with the action's ID and "(continued)";
+    importing the PDF joins them back into the whole report."""
+    model = printed["October 2024"]["model"]
+    area = model.key_areas[0]
+    long = "\n".join(f"Paragraph {n}: " + "the partnership met, agreed the next steps and reported back. " * 4
+                     for n in range(1, 31))
+    row = dataclasses.replace(area.rows[1], progress=long)
+    changed = dataclasses.replace(model, key_areas=(dataclasses.replace(area, rows=(area.rows[0], row,
+                                                                                    *area.rows[2:])),
+                                                    *model.key_areas[1:]))
+    path = tmp_path / "long.pdf"
+    path.write_bytes(typeset.render_pdf(changed))
+    texts = _pages_text(path)
+    carried = [t for t in texts if "(continued)" in t]
+    assert len(carried) >= 2 and all(row.action.id in t and t.lstrip().startswith("HWBS") for t in carried)
+    again = PlanPaths(tmp_path / "again")
+    result = import_files(again, [path], command="test round trip")
+    assert not result.report.errors
+    with Register.open(again) as back:
+        read = [u for u in back.updates(cycle="October 2024") if u.progress.startswith("Paragraph 1:")]
+    assert len(read) == 1 and squash(read[0].progress) == squash(long)
