@@ -124,6 +124,7 @@ def document_data(appendix: Appendix) -> dict[str, Any]:
             "due": long_date(cycle.due_date) if cycle.due_date else "",
         },
         "text": text,
+        "colours": {k: str(v) for k, v in appendix.settings["colours"].items()},
         "statuses": _statuses(appendix),
         "columns": [{"field": c.field, "title": c.title, "cycle": c.cycle} for c in appendix.columns],
         "key_areas": [{"name": ka.name, "rows": [_row(r) for r in ka.rows]} for ka in appendix.key_areas],
