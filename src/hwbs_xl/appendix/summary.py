@@ -146,7 +146,7 @@ def _chart(wb: Any, sheet: _Sheet, appendix: Appendix, top: int) -> None:
         })
     font = {"name": sheet.styles.name, "size": 9}
     chart.set_title({"name": appendix.text("chart_title", "summary"), "name_font": {**font, "size": 11}})
-    chart.set_x_axis({"num_font": font, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+    chart.set_x_axis({"num_font": font, "major_gridlines": {"visible": True, "line": {"color": appendix.settings["colours"]["chart_gridlines"]}},
                       "min": 0})
     chart.set_y_axis({"num_font": font, "reverse": True})
     chart.set_legend({"position": "bottom", "font": font})
