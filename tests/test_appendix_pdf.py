@@ -197,7 +197,7 @@ def test_no_text_smaller_than_8pt_and_the_font_is_embedded_sans(printed: Any, cy
 
 
 @pytest.mark.parametrize("cycle", CYCLES)
-def test_header_row_on_every_table_page_and_no_lone_short_last_page(printed: Any, cycle: str) -> None:
+def test_header_row_on_every_table_page_and_no_lone_short_action_on_a_page(printed: Any, cycle: str) -> None:
     model, path = printed[cycle]["model"], printed[cycle]["path"]
     texts = _pages_text(path)
     titles = [c.title for c in model.columns if c.field in TABLE_FIELDS]
@@ -211,10 +211,12 @@ def test_header_row_on_every_table_page_and_no_lone_short_last_page(printed: Any
             for title in titles:
                 assert squash(title.split(" - ")[0]).split()[0] in band, (i + 1, title)
             assert top < 90 or i == _table_pages(model, texts)[0] or "Key Area" in texts[i][:200]
-        last = doc.pages[-1]
-        header = next(w for w in last.extract_words() if w["text"] == "HWBS")
-        rows = [w for w in last.extract_words() if w["text"] == "Key" and w["x0"] < 70 and w["top"] > header["top"] + 15]
-        assert len(rows) >= 2 or max(e["bottom"] for e in last.edges) > last.height / 2
+        for i in _table_pages(model, texts):  # no page holds one short action with the rest left blank
+            page = doc.pages[i]
+            header = [w for w in page.extract_words() if w["text"] == "HWBS"][-1]
+            rows = [w for w in page.extract_words()
+                    if w["text"] == "Key" and w["x0"] < 70 and w["top"] > header["top"] + 15]
+            assert len(rows) >= 2 or max(e["bottom"] for e in page.edges) > page.height / 2, f"page {i + 1}"
 
 
 @pytest.mark.parametrize("cycle", CYCLES)
