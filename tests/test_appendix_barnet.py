@@ -18,8 +18,6 @@ from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.text import squash
 
-from conftest import libreoffice_required
-
 
 @pytest.fixture(scope="module")
 def barnet(tmp_path_factory: pytest.TempPathFactory) -> PlanPaths:
@@ -30,7 +28,6 @@ def barnet(tmp_path_factory: pytest.TempPathFactory) -> PlanPaths:
 
 @pytest.fixture(scope="module")
 def april_2024_pdf(barnet: PlanPaths) -> apb.AppendixResult:
-    libreoffice_required()
     return apb.build_appendix(barnet, cycle="April 2024")
 
 

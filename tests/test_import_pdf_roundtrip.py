@@ -1,5 +1,5 @@
 """The tool's own appendix PDF of a merged cycle imports back (issue 6): after a real cycle (issue lead
-workbooks, fill them, merge the returns), the committee PDF printed by LibreOffice, imported into an empty
+workbooks, fill them, merge the returns), the committee PDF (typeset by Typst, no LibreOffice), imported into an empty
 plan, gives back every status and progress report the register holds for that cycle.
 (The imported cycle's own round trip is in test_appendix_barnet.py.)"""
 
@@ -23,14 +23,11 @@ from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.text import squash
 
-from conftest import libreoffice_required
-
 CYCLE = "October 2024"
 
 
 @pytest.fixture(scope="module")
 def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, Path]:
-    libreoffice_required()
     root = tmp_path_factory.mktemp("merged-cycle")
     paths = PlanPaths(root / "plan")
     import_files(paths, list(BARNET_FILES), command="test import")
