@@ -12,7 +12,7 @@ do. A closed cycle (for example one imported from a past paper) lists exactly wh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from ..errors import UsageProblem
 from ..model import Action, Cycle, Month, Status, StatusVocabulary, Update
 from ..register import Register
 from ..templates import fill
-from ..text import squash
+from ..text import long_date, squash
 
 TEMPLATE = "appendix.toml"
 
@@ -163,27 +163,10 @@ class Appendix:
         return fill(str(self.settings["movement"]["labels"].get(key, key)), self.words())
 
 
-def long_date(moment: datetime | date) -> str:
-    """"3 December 2026", as a council's papers write dates."""
-    return f"{moment.day} {moment.strftime('%B %Y')}"
-
-
 def load_settings(plan_dir: Path | None) -> dict[str, Any]:
-    """appendix.toml: the plan's own copy over the bundled one, so every setting has its value from a
-    template (a plan copy made by an older version lacks the newer keys; the code repeats no defaults)."""
-    return with_defaults(templates.load_toml(TEMPLATE, plan_dir))
-
-
-def with_defaults(settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` over the bundled appendix.toml, table by table (a list such as [[column]] is taken whole)."""
-    return _merged(templates.load_toml(TEMPLATE, None), settings)
-
-
-def _merged(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in own.items():
-        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+    """appendix.toml, the plan's copy over the bundled one (templates.read_settings): every setting has its
+    value from a template, so the code here repeats no defaults."""
+    return templates.read_settings(TEMPLATE, plan_dir)
 
 
 def choose_cycle(reg: Register, label: str | None) -> Cycle:
@@ -197,9 +180,9 @@ def choose_cycle(reg: Register, label: str | None) -> Cycle:
     return chosen
 
 
-def build(reg: Register, cycle: str | None = None, *, settings: dict[str, Any] | None = None) -> Appendix:
+def build(reg: Register, cycle: str | None = None) -> Appendix:
     """The appendix for ``cycle`` (default: open, else latest) from the register as it is now."""
-    settings = with_defaults(settings) if settings is not None else load_settings(reg.paths.root)
+    settings = load_settings(reg.paths.root)
     vocab = templates.vocabulary(reg.paths.root)
     chosen = choose_cycle(reg, cycle)
     cycles = reg.cycles()

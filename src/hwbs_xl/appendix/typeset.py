@@ -24,8 +24,8 @@ from typing import Any
 
 from .. import safeio, templates
 from ..errors import RendererMissing
-from ..text import first_words
-from .model import MOVEMENTS, Appendix, AppendixRow, long_date
+from ..text import first_words, long_date
+from .model import MOVEMENTS, Appendix, AppendixRow
 
 TEMPLATE = "appendix.typ"
 FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"  # hwbs_xl/fonts: Liberation Sans, SIL OFL 1.1
