@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl.libreoffice import find_soffice
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.plan.folder import init_plan
 from hwbs_xl.register import Register
+from libreoffice import find_soffice
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"

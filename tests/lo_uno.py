@@ -76,7 +76,7 @@ def _encode(value: object) -> dict[str, Any]:
 
 
 def _run(job: dict[str, Any], timeout: float = TIMEOUT) -> dict[str, Any]:
-    from hwbs_xl.libreoffice import find_soffice
+    from libreoffice import find_soffice
 
     soffice = find_soffice()
     if soffice is None:

@@ -911,7 +911,7 @@ NO_TAMPER = ("locked-value-changed", "workbook-identity-mismatch", "manifest-sig
 def _lo(fmt: str) -> Callable[[Env], list[Path]]:
     """The lead's return saved by a real LibreOffice as .xls, .ods or .xlsx (one soffice run per format)."""
     def make(env: Env) -> list[Path]:
-        from hwbs_xl.libreoffice import convert
+        from libreoffice import convert
 
         from conftest import libreoffice_required
 

@@ -18,11 +18,11 @@ from hwbs_xl.errors import InvalidData
 from hwbs_xl.importing.pipeline import import_files
 from hwbs_xl.importing.readers import read_source
 from hwbs_xl.importing.xlsx import cell_text, read_xlsx
-from hwbs_xl.libreoffice import convert
 from hwbs_xl.model import Month
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Register
 from hwbs_xl.text import squash
+from libreoffice import convert
 from test_import_pdf import STATUS_FLAGS, _import, _snapshot, assert_same_register, report_rows
 
 from conftest import DATA, FOREIGN, libreoffice_required

@@ -70,7 +70,7 @@ def test_barnet_status_list_is_inline(barnet) -> None:  # type: ignore[no-untype
 
 @pytest.mark.libreoffice
 def test_libreoffice_prints_a_barnet_workbook(barnet, soffice: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from hwbs_xl.libreoffice import convert
+    from libreoffice import convert
 
     _, result = barnet
     biggest = max(result.workbooks, key=lambda w: len(w.actions))

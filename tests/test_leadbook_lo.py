@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 
 from hwbs_xl import manifest as mf
-from hwbs_xl.libreoffice import convert
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.templates import vocabulary
+from libreoffice import convert
 from test_leadbook import issue, manifest_of
 
 from lo_uno import Typed, lo_fill, lo_inspect, uno_available

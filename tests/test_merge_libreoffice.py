@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from hwbs_xl.libreoffice import convert
 from hwbs_xl.model import Month
 from hwbs_xl.register import Register
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.returns.validate import validate
+from libreoffice import convert
 from test_leadbook_lo import uno  # noqa: F401  (the fixture: LibreOffice with python3-uno, or a skip)
 
 from lo_uno import Typed, lo_fill, uno_available

@@ -20,7 +20,6 @@ import pytest
 
 from hwbs_xl import safeio
 from hwbs_xl.errors import RegisterBusy
-from hwbs_xl.libreoffice import find_soffice, install_locations, profile_argument
 from hwbs_xl.paths import (
     RESERVED_NAMES,
     WINDOWS_PATH_LIMIT,
@@ -31,6 +30,7 @@ from hwbs_xl.paths import (
     slug,
 )
 from hwbs_xl.placement import linux_fs_type, placement, sync_client, unc_share
+from libreoffice import find_soffice, install_locations, profile_argument
 
 from conftest import hwbs_command
 

@@ -1,6 +1,8 @@
-"""Running LibreOffice headless, for the appendix PDF (and for tests that open files in a real client).
+"""Running LibreOffice headless: the tests' real client (it opens, fills, converts and saves workbooks the
+way a lead's desktop does). hwbs-xl itself never needs it: the appendix PDF is typeset by Typst.
 
-LibreOffice is optional: commands that need it raise RendererMissing with the exact install line.
+Found on PATH, through HWBS_SOFFICE, or where its installers put it on Linux, Windows and macOS; a missing
+LibreOffice raises RendererMissing with the exact install line.
 Each run gets its own throw-away user profile so two runs (or a desktop LibreOffice) never collide.
 """
 
@@ -13,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import RendererMissing, StorageFailed
+from hwbs_xl.errors import RendererMissing, StorageFailed
 
 INSTALL_HINT = ("Install LibreOffice: on Debian/Ubuntu `sudo apt-get install libreoffice-calc-nogui`; on Windows "
                 "or macOS from libreoffice.org (it is found where its installer puts it; elsewhere set HWBS_SOFFICE "
