@@ -121,7 +121,7 @@ def step_synth(w: Work) -> dict[str, Any]:
 
 def step_open_cycle(w: Work) -> dict[str, Any]:
     try:
-        open_cycle = stage("cycle", "open_cycle")
+        open_cycle = stage("plan.cycle", "open_cycle")
     except NotBuilt:
         _open_cycle_by_hand(w.paths)
         raise
@@ -143,8 +143,8 @@ def _open_cycle_by_hand(paths: PlanPaths) -> None:
 # ---- lead workbooks ------------------------------------------------------------------------------------
 
 def step_generate(w: Work) -> dict[str, Any]:
-    generate = stage("leadbook", "generate")
-    result, seconds = timed(lambda: generate(w.paths, now=GENERATED_AT, command=COMMAND))
+    generate = stage("issue.generate", "generate")
+    result, seconds = timed(lambda: generate(w.paths, now=GENERATED_AT, command=COMMAND, example_contact=True))
     files = [Path(f) for f in getattr(result, "files", []) if str(f).endswith(".xlsx")]
     w.save_list("generated", files)
     return {"items": len(files), "seconds": seconds, "unit": "workbooks",
@@ -227,7 +227,7 @@ def _counts(result: Any) -> str:
 # ---- master and appendix -------------------------------------------------------------------------------
 
 def step_master(w: Work) -> dict[str, Any]:
-    write_master = stage("master", "write_master")
+    write_master = stage("appendix.master", "write_master")
     from hwbs_xl.register import Register
 
     with Register.open(w.paths) as reg:

@@ -80,7 +80,7 @@ def test_issued_actions_count_as_members_of_a_cycle(plan_paths: PlanPaths) -> No
 
     build_plan(plan_paths)
     cy.open_cycle(plan_paths, "October 2024", DUE, command="test")
-    generate(plan_paths, now=NOW, command="test")
+    generate(plan_paths, now=NOW, example_contact=True, command="test")
     # only KA2-01 reported in October 2024; KA1-01 and KA1-02 were issued but not returned
     with Register.open(plan_paths) as reg, reg.batch("merge", command="test") as b:
         b.put("updates", update_row(Update("KA2-01", "October 2024", "on_target", progress="ok")))
@@ -186,8 +186,13 @@ def test_cli_cycle_action_lead_and_generate(plan_paths: PlanPaths) -> None:
     run("action", "keep", "KA1-03")
     assert "2 action(s)" in run("lead", "rename", "Public Health Strategist", "PH Strategist")
     assert "PH Strategist" in run("lead", "list")
-    out = run("generate", "--drafts")
+    refused = runner.invoke(main, ["--plan", str(plan_paths.root), "generate", "--drafts"])
+    assert refused.exit_code == 2 and "Error [example-contact]" in refused.output, refused.output
+    assert "hwb.coordinator@example.gov.uk" in refused.output and "plan.toml" in refused.output
+    assert not (plan_paths.root / "issued").exists()  # refused before anything was written
+    out = run("generate", "--drafts", "--example-contact")
     assert "distribution-list.csv" in out and "E-mail drafts" in out
+    assert "draft(s) have no To: address" in out and "PH Strategist" in out
     bad = runner.invoke(main, ["--plan", str(plan_paths.root), "cycle", "open", "x", "--due", "15/11/2024"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     missing = runner.invoke(main, ["--plan", str(plan_paths.root), "action", "retire", "KA9-09"])
@@ -211,3 +216,26 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     for p in cmd.params:
         if isinstance(p, click.Option):
             assert p.help, f"{' '.join(command)} {p.opts}"
+
+
+def test_generate_takes_the_plans_own_contact_and_names_drafts_without_an_address(plan_paths: PlanPaths) -> None:
+    """With the council's own coordinator set in the plan's plan.toml, generate issues without the trial
+    option; leads with an address in contacts.toml get a To:, the others are named."""
+    from hwbs_xl.issue.generate import generate
+
+    build_plan(plan_paths)
+    cy.open_cycle(plan_paths, "October 2024", DUE, command="test")
+    plan_toml, contacts = plan_paths.templates / "plan.toml", plan_paths.templates / "contacts.toml"
+    plan_toml.write_text(plan_toml.read_text(encoding="utf-8").replace(
+        "hwb.coordinator@example.gov.uk", "health.board@barnet.gov.uk"), encoding="utf-8")
+    contacts.write_text(contacts.read_text(encoding="utf-8").replace(
+        "[leads]", '[leads]\n"Public Health Strategist" = "ph.strategist@barnet.gov.uk"'), encoding="utf-8")
+    result = generate(plan_paths, drafts=True, now=NOW, command="test")
+    leads = {w.lead for w in result.workbooks}
+    assert "Public Health Strategist" in leads
+    assert set(result.no_address) == leads - {"Public Health Strategist"}
+    plan_toml.write_text(plan_toml.read_text(encoding="utf-8").replace(
+        "health.board@barnet.gov.uk", "someone@council.example"), encoding="utf-8")
+    with pytest.raises(UsageProblem) as refused:
+        generate(plan_paths, now=NOW, command="test")
+    assert refused.value.code == "example-contact"

@@ -374,7 +374,7 @@ def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path,
     before = content(reference)
     counter = Injector()
     with injected(kind, counter):
-        generate(reference, now=now, drafts=True, command="pytest fault")
+        generate(reference, now=now, drafts=True, example_contact=True, command="pytest fault")
     after = content(reference)
     assert after != before and counter.calls > 0
     for n in points(counter.calls, random.Random(f"{SEED}generate{kind}")):
@@ -382,7 +382,7 @@ def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path,
         injector = Injector(n)
         try:
             with injected(kind, injector):
-                generate(paths, now=now, drafts=True, command="pytest fault")
+                generate(paths, now=now, drafts=True, example_contact=True, command="pytest fault")
         except HwbsError as exc:
             assert exc.exit_code == 3, (n, exc)
         assert injector.fired, (kind, n)
@@ -390,7 +390,7 @@ def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path,
         assert temps(paths.root) == [], (kind, n)
         for workbook in issued_files(paths).values():
             assert read_file(workbook).book is not None, (kind, n, workbook)
-        generate(paths, now=now, drafts=True, command="pytest fault")
+        generate(paths, now=now, drafts=True, example_contact=True, command="pytest fault")
         assert content(paths) == after and temps(paths.root) == []
         survived(kind)
 
@@ -596,7 +596,7 @@ def read_only(folder: Path) -> Iterator[None]:
         subprocess.run(["umount", str(folder)], capture_output=True)
 
 
-READ_ONLY_COMMANDS = [["merge", "{returns}"], ["validate", "{returns}"], ["generate"], ["status"],
+READ_ONLY_COMMANDS = [["merge", "{returns}"], ["validate", "{returns}"], ["generate", "--example-contact"], ["status"],
                       ["appendix", "--format", "xlsx"], ["import", str(BARNET_2024)],
                       ["cycle", "open", "April 2025", "--due", "2025-04-18"]]
 
@@ -768,10 +768,10 @@ def scenario_written_workbook_fails_its_check(tmp: Path, scene: Scene | None = N
     issued = shas(issued_files(paths).values())
     before = fingerprint(paths)
     with writer_dropping("KA2-02 action_id"), pytest.raises(StorageFailed, match="failed its check") as failed:
-        generate(paths, command="pytest fault")
+        generate(paths, example_contact=True, command="pytest fault")
     assert failed.value.code == "output-check-failed" and "KA2-02" in str(failed.value)
     assert shas(issued) == issued and fingerprint(paths) == before and temps(paths.root) == []
-    generate(paths, command="pytest fault")  # the writer mended: issuing completes
+    generate(paths, example_contact=True, command="pytest fault")  # the writer mended: issuing completes
     figures.add("faults_injected", 2)
     figures.add("faults_survived", 2)
     figures.add("loss_checks")

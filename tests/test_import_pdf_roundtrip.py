@@ -32,7 +32,7 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, Path]:
     paths = PlanPaths(root / "plan")
     import_files(paths, list(BARNET_FILES), command="test import")
     open_cycle(paths, CYCLE, date(2024, 10, 18), command="test open")
-    issued = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), command="test generate")
+    issued = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), example_contact=True, command="test generate")
     returned = fill_for_demo(paths, issued.files, count=len(issued.files))
     merge(paths, returned, command="test merge")
     built = apb.build_appendix(paths, cycle=CYCLE, formats=("pdf",), out=root / "appendix")

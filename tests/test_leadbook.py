@@ -78,7 +78,7 @@ def issue(paths: PlanPaths, **kw) -> leadbook.GenerateResult:  # type: ignore[no
     """Build the small plan, open October 2024 and generate every workbook."""
     build_plan(paths)
     open_cycle(paths, "October 2024", DUE, command="test")
-    return leadbook.generate(paths, now=NOW, command="test generate", **kw)
+    return leadbook.generate(paths, now=NOW, example_contact=True, command="test generate", **kw)
 
 
 def workbook_for(result: leadbook.GenerateResult, lead: str) -> Path:
@@ -316,14 +316,14 @@ def test_issued_record_holds_every_locked_value(issued: leadbook.GenerateResult,
 
 def test_same_register_templates_and_time_give_identical_files(plan_paths: PlanPaths, tmp_path: Path) -> None:
     first = issue(plan_paths, drafts=True)
-    again = leadbook.generate(plan_paths, out=tmp_path / "again", drafts=True, now=NOW, command="test")
+    again = leadbook.generate(plan_paths, out=tmp_path / "again", drafts=True, now=NOW, example_contact=True, command="test")
     for a, b in zip(first.workbooks, again.workbooks):
         assert a.path.read_bytes() == b.path.read_bytes()
         assert a.draft.read_bytes() == b.draft.read_bytes()
     for a, b in zip(first.distribution, again.distribution):
         assert a.read_bytes() == b.read_bytes()
     later = leadbook.generate(plan_paths, out=tmp_path / "later", now=datetime(2024, 10, 2, tzinfo=UTC),
-                              command="test")
+                              example_contact=True, command="test")
     assert later.workbooks[0].path.read_bytes() != first.workbooks[0].path.read_bytes()
 
 
@@ -378,28 +378,28 @@ def test_build_eml_without_attachment_or_address() -> None:
 
 def test_one_lead_only_keeps_the_others_on_the_distribution_list(plan_paths: PlanPaths) -> None:
     issue(plan_paths)
-    again = leadbook.generate(plan_paths, lead="Engagement Officer", now=NOW, command="test")
+    again = leadbook.generate(plan_paths, lead="Engagement Officer", now=NOW, example_contact=True, command="test")
     assert [w.lead for w in again.workbooks] == ["Engagement Officer"]
     rows = list(csv.reader(io.StringIO(again.distribution[0].read_text(encoding="utf-8-sig"))))
     assert len(rows) == 4
     with pytest.raises(NotFound) as info:
-        leadbook.generate(plan_paths, lead="Nobody", now=NOW, command="test")
+        leadbook.generate(plan_paths, lead="Nobody", now=NOW, example_contact=True, command="test")
     assert "Engagement Officer" in info.value.hint
 
 
 def test_no_open_cycle_is_a_usage_problem(plan_paths: PlanPaths) -> None:
     build_plan(plan_paths)
     with pytest.raises(UsageProblem):
-        leadbook.generate(plan_paths, now=NOW, command="test")
+        leadbook.generate(plan_paths, now=NOW, example_contact=True, command="test")
     with pytest.raises(UsageProblem):
-        leadbook.generate(plan_paths, cycle="April 2024", now=NOW, command="test")
+        leadbook.generate(plan_paths, cycle="April 2024", now=NOW, example_contact=True, command="test")
 
 
 def test_an_action_without_a_lead_is_reported_not_lost(plan_paths: PlanPaths) -> None:
     orphan = Action("KA3-01", "Key Area 3", "Nobody leads this", (), Month(2024, 1), Month(2025, 1))
     build_plan(plan_paths, extra=[(orphan, {})])
     open_cycle(plan_paths, "October 2024", DUE, command="test")
-    result = leadbook.generate(plan_paths, now=NOW, command="test")
+    result = leadbook.generate(plan_paths, now=NOW, example_contact=True, command="test")
     (finding,) = result.report.of("action-no-lead")
     assert finding.action_id == "KA3-01"
     assert all("KA3-01" not in w.actions for w in result.workbooks)
@@ -493,17 +493,10 @@ def test_a_workbook_open_elsewhere_stops_the_run_before_anything_is_written(plan
     with Register.open(plan_paths) as reg:
         fingerprint = reg.fingerprint()
     with pytest.raises(OutputLocked):
-        leadbook.generate(plan_paths, now=datetime(2024, 10, 5, tzinfo=UTC), command="test")
+        leadbook.generate(plan_paths, now=datetime(2024, 10, 5, tzinfo=UTC), example_contact=True, command="test")
     assert {p: p.read_bytes() for p in before} == before
     with Register.open(plan_paths) as reg:
         assert reg.fingerprint() == fingerprint
-
-
-def test_open_and_issue_runs_both_steps(plan_paths: PlanPaths) -> None:
-    build_plan(plan_paths)
-    opening, result = leadbook.open_and_issue(plan_paths, "October 2024", DUE, now=NOW, command="demo")
-    assert opening.cycle.label == result.cycle.label == "October 2024"
-    assert len(result.drafts) == len(result.workbooks) == 3
 
 
 def test_a_sheet_name_excel_refuses_is_a_clear_error(plan_paths: PlanPaths) -> None:
@@ -530,10 +523,10 @@ def test_many_leads_built_in_worker_processes_give_the_same_files(plan_paths: Pl
     build_plan(plan_paths, extra=extra)
     open_cycle(plan_paths, "October 2024", DUE, command="test")
     monkeypatch.setenv("HWBS_WORKERS", "1")
-    alone = leadbook.generate(plan_paths, out=tmp_path / "one", drafts=True, now=NOW, command="test")
+    alone = leadbook.generate(plan_paths, out=tmp_path / "one", drafts=True, now=NOW, example_contact=True, command="test")
     monkeypatch.setenv("HWBS_WORKERS", "2")
     assert parallel.workers(len(alone.workbooks)) == 2  # so the run below does use two processes
-    pooled = leadbook.generate(plan_paths, out=tmp_path / "two", drafts=True, now=NOW, command="test")
+    pooled = leadbook.generate(plan_paths, out=tmp_path / "two", drafts=True, now=NOW, example_contact=True, command="test")
     assert len(pooled.workbooks) == len(alone.workbooks) == 43
     for a, b in zip(alone.workbooks, pooled.workbooks):
         assert (a.lead, a.actions, a.sha256) == (b.lead, b.actions, b.sha256)

@@ -94,7 +94,7 @@ def build_payload_plan(root: Path) -> PlanPaths:
                 leads_as_reported=a.leads, source=Provenance(file="=cmd.xlsx", where="A1"))))
     reg.close()
     open_cycle(paths, CYCLE, date(2024, 10, 18), command="test")
-    generate(paths, now=NOW, drafts=True, command="test")
+    generate(paths, now=NOW, drafts=True, example_contact=True, command="test")
     return paths
 
 
@@ -294,7 +294,7 @@ def test_control_characters_never_crash_a_write(tmp_path: Path) -> None:
         b.put("updates", {"action_id": "KA2-02", "cycle": CYCLE, "status": "on_target", "status_raw": ON_TARGET,
                           "progress": f"Now {controls} text"})
     master = regenerate_master(paths)
-    issued = generate(paths, now=NOW, command="test")
+    issued = generate(paths, now=NOW, example_contact=True, command="test")
     with Register.open(paths) as reg:
         exported = export_xlsx(reg, tmp_path / "export.xlsx")
     for path in [master, exported, *issued.files]:
@@ -328,7 +328,7 @@ def test_text_longer_than_a_cell_is_never_cut_silently(tmp_path: Path) -> None:
     assert sum(c.count("Long report.") for c in cells) >= 2 * 3_000  # both reports whole (now and history)
     before = {p: p.read_bytes() for p in issued_files(paths).values()}
     with pytest.raises(InvalidData) as refused:
-        generate(paths, now=NOW, command="test")
+        generate(paths, now=NOW, example_contact=True, command="test")
     assert refused.value.code == "text-too-long" and "KA2-03" in refused.value.message
     assert {p: p.read_bytes() for p in before} == before  # nothing half-issued
     with Register.open(paths) as reg, pytest.raises(InvalidData) as too_long:

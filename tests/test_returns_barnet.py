@@ -39,7 +39,7 @@ def barnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, list[Pa
     reg.close()
     pipeline.import_files(paths, list(BARNET_FILES), cycle=None, command="test import")
     open_cycle(paths, CYCLE, date(2024, 10, 18), command="test")
-    result = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), command="test generate")
+    result = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), example_contact=True, command="test generate")
     return paths, result.files
 
 

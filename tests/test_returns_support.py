@@ -62,7 +62,7 @@ def build_plan(root: Path) -> PlanPaths:
                 source=Provenance(file="test", where="set-up"))))
     reg.close()
     open_cycle(paths, CYCLE, DUE, command="test")
-    generate(paths, now=NOW, command="test")
+    generate(paths, now=NOW, example_contact=True, command="test")
     return paths
 
 

@@ -131,7 +131,7 @@ def test_an_earlier_copy_after_reissue(plan, tmp_path) -> None:  # type: ignore[
     path, _ = dph(plan)
     old = tmp_path / "old-copy.xlsx"
     old.write_bytes(path.read_bytes())
-    generate(plan, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), command="test")
+    generate(plan, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), example_contact=True, command="test")
     f = one(run(plan, old), "workbook-not-issued")
     assert "newer one was issued" in f.message
 

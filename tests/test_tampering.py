@@ -204,7 +204,7 @@ def test_an_earlier_copy_after_a_reissue(env: Env) -> None:
     from hwbs_xl.issue.generate import generate
 
     old = env.filled(name="old copy.xlsx")
-    generate(env.paths, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), command="test")
+    generate(env.paths, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), example_contact=True, command="test")
     caught(env, [old], "workbook-not-issued")
 
 

@@ -192,8 +192,11 @@ def lead_rename(ctx: Context, old: str, new: str) -> None:
 @click.option("--lead", "lead_name", metavar="NAME", help="Only this lead's workbook (e.g. to reissue one).")
 @click.option("--drafts", is_flag=True,
               help="Also write an e-mail draft (.eml) per lead with the workbook attached, to open in Outlook and send.")
+@click.option("--example-contact", is_flag=True,
+              help="Issue although plan.toml's coordinator is still the bundled example address (a trial run).")
 @click.pass_obj
-def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name: str | None, drafts: bool) -> None:
+def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name: str | None, drafts: bool,
+             example_contact: bool) -> None:
     """Write one update workbook per lead for the open cycle, and the distribution list.
 
     An action with several leads goes into each lead's workbook. Each workbook is
@@ -203,7 +206,7 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     from ..issue.generate import generate as run
 
     result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
-                 command=ctx.command_line())
+                 command=ctx.command_line(), example_contact=example_contact)
     c = result.cycle
     due = long_date(c.due_date) if c.due_date else "no due date"
     click.echo(f"Cycle {c.label} (due {due}): {len(result.workbooks)} workbook(s) in {result.out_dir}")
@@ -212,5 +215,8 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     click.echo(f"Distribution list: {result.distribution[0].name}, {result.distribution[1].name}")
     if result.drafts:
         click.echo(f"E-mail drafts: {len(result.drafts)} in {result.drafts[0].parent}")
+    if result.no_address:
+        click.echo(f"{len(result.no_address)} draft(s) have no To: address (add the lead to templates/contacts.toml, "
+                   f"or type it in the draft): {'; '.join(result.no_address)}")
     for f in result.report:
         click.echo(f.line())

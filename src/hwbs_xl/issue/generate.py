@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from ..findings import Report
 from ..manifest import MANIFEST_SHEET, Manifest, from_cells, from_record, load_key, plan_id, to_record
 from ..model import Action, Cycle, IssuedRecord
 from ..paths import PlanPaths, distinct_file_names, slug
-from ..plan.cycle import CycleOpening, open_cycle
 from ..register import Register, issued_row
 from ..safeio import StagedFiles, check_writable, plan_lock
 from ..templates import fill
@@ -30,7 +29,7 @@ from .distribution import DistributionEntry, write_distribution
 from .drafts import build_eml, render_template
 from .workbook import Context, build_workbook, text_values
 
-__all__ = ["generate", "open_and_issue", "check_issued", "GenerateResult", "IssuedWorkbook"]
+__all__ = ["generate", "check_issued", "GenerateResult", "IssuedWorkbook"]
 
 # The templates a workbook is made from: their fingerprint is part of its template version.
 TEMPLATE_FILES = ["plan.toml", "statuses.toml", "workbook.toml", "instructions.toml"]
@@ -55,6 +54,7 @@ class GenerateResult:
     drafts: tuple[Path, ...]
     report: Report = field(default_factory=Report)
     batch_id: int | None = None
+    no_address: tuple[str, ...] = ()  # leads whose draft has no To: (no entry in contacts.toml)
 
     @property
     def files(self) -> list[Path]:
@@ -158,10 +158,16 @@ def _record_path(paths: PlanPaths, path: Path) -> str:
 
 
 def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = None, lead: str | None = None,
-             drafts: bool = False, now: datetime | None = None, command: str) -> GenerateResult:
+             drafts: bool = False, now: datetime | None = None, command: str,
+             example_contact: bool = False) -> GenerateResult:
     """Write one workbook per lead for the open cycle (or only ``lead``'s), the distribution list, and
-    with ``drafts`` an .eml per lead; record each issued workbook in the register (one batch)."""
+    with ``drafts`` an .eml per lead; record each issued workbook in the register (one batch).
+
+    Refused (UsageProblem) while plan.toml's coordinator is still the bundled example, whose address every
+    workbook and draft would tell leads to return to, unless ``example_contact`` (a trial, the demo)."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
+    if not example_contact:
+        refuse_example_contact(paths)
     report = Report()
     with Register.open(paths) as reg:
         cyc = _pick_cycle(reg, cycle)
@@ -209,7 +215,30 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
                     b.put("issued", issued_row(rec))
     return GenerateResult(cycle=cyc, out_dir=out_dir, workbooks=tuple(issued), distribution=dist,
                           drafts=tuple(w.draft for w in issued if w.draft), report=report,
-                          batch_id=b.id if b.changes else None)
+                          batch_id=b.id if b.changes else None,
+                          no_address=tuple(w.lead for w in issued if w.draft and not contacts.get(w.lead)))
+
+
+def refuse_example_contact(paths: PlanPaths) -> None:
+    """Stop before anything is written when the coordinator a lead would return their workbook to is the
+    bundled example (or any address at a reserved example domain): it would reach nobody."""
+    own = templates.plan_settings(paths.root)["coordinator"]
+    example = templates.load_toml("plan.toml")["coordinator"]
+    email = str(own.get("email", "")).strip()
+    if email.casefold() == str(example["email"]).casefold() or _example_domain(email):
+        raise UsageProblem(
+            f"The coordinator's contact is still the bundled example ({email}): every workbook, e-mail draft and "
+            "reminder would ask leads to return their workbook there.",
+            hint=f"Put your name, e-mail and phone in {templates.find('plan.toml', paths.root)} under "
+                 "[coordinator], then run again (or add --example-contact for a trial run).",
+            code="example-contact")
+
+
+def _example_domain(email: str) -> bool:
+    """Domains reserved for examples (RFC 2606): example.com/.org/.net and anything under .example."""
+    domain = email.rpartition("@")[2].casefold()
+    return domain in {"example.com", "example.org", "example.net"} or domain.endswith((".example", ".example.com",
+                                                                                        ".example.org", ".example.net"))
 
 
 def _choose_leads(groups: dict[str, list[Action]], lead: str | None) -> list[str]:
@@ -243,11 +272,3 @@ def _draft(paths: PlanPaths, ctx: Context, out_dir: Path, lead: str, email: str,
     subject, body = render_template("email_issue.txt", {**text_values(ctx, lead, count), "file": workbook.name},
                                     paths.root)
     return out_dir / "drafts" / (workbook.stem + ".eml"), build_eml(lead, email, subject, body, workbook, data=data)
-
-
-def open_and_issue(paths: PlanPaths, label: str, due: date, *, keep: Sequence[str] = (), drafts: bool = True,
-                   now: datetime | None = None, command: str) -> tuple[CycleOpening, GenerateResult]:
-    """Open the cycle ``label`` (due ``due``) and issue every lead's workbook, distribution list and drafts:
-    the two steps `demo` runs."""
-    opening = open_cycle(paths, label, due, keep=keep, command=command)
-    return opening, generate(paths, drafts=drafts, now=now, command=command)
