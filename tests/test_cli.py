@@ -72,3 +72,12 @@ def test_demo_keeps_its_own_plan_option() -> None:
     assert global_options_first(["--plan", "cycle", "cycle", "list", "--debug"], main) == \
         ["--plan", "cycle", "--debug", "cycle", "list"]
     assert global_options_first(["merge", "--plan", "p", "--", "--plan"], main) == ["--plan", "p", "merge", "--", "--plan"]
+
+
+def test_short_help_is_never_cut_inside_an_abbreviation() -> None:
+    """The one-line help a group lists for each command is its first sentence: a first sentence with "e.g."
+    in it is cut there ("Open the next reporting cycle LABEL (e.g.")."""
+    for path, cmd in _all_commands(main):
+        short = cmd.get_short_help_str(limit=80)
+        assert not short.rstrip(".").endswith(("e.g", "i.e", "(e.g", "(i.e")), (path, short)
+        assert short.count("(") == short.count(")") or short.endswith("..."), (path, short)

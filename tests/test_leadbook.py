@@ -382,9 +382,12 @@ def test_one_lead_only_keeps_the_others_on_the_distribution_list(plan_paths: Pla
     assert [w.lead for w in again.workbooks] == ["Engagement Officer"]
     rows = list(csv.reader(io.StringIO(again.distribution[0].read_text(encoding="utf-8-sig"))))
     assert len(rows) == 4
+    with pytest.raises(NotFound) as info:  # part of a name: the closest names, not every lead on one line
+        leadbook.generate(plan_paths, lead="engagement", now=NOW, example_contact=True, command="test")
+    assert 'Did you mean: "Engagement Officer"?' in info.value.hint
     with pytest.raises(NotFound) as info:
         leadbook.generate(plan_paths, lead="Nobody", now=NOW, example_contact=True, command="test")
-    assert "Engagement Officer" in info.value.hint
+    assert "Did you mean" not in info.value.hint and "hwbs-xl lead list" in info.value.hint
 
 
 def test_no_open_cycle_is_a_usage_problem(plan_paths: PlanPaths) -> None:

@@ -45,7 +45,7 @@ def cycle(ctx: click.Context) -> None:
                    "Repeat for several.")
 @click.pass_obj
 def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep: tuple[str, ...]) -> None:
-    """Open the next reporting cycle LABEL (e.g. "October 2024"); the previous one closes.
+    """Open the next reporting cycle LABEL, such as "October 2024"; the previous one closes.
 
     \b
     What carries forward:
@@ -121,7 +121,7 @@ def action_add(ctx: Context, key_area: str, activity: str, leads: tuple[str, ...
 @click.argument("action_id", metavar="ACTION")
 @click.pass_obj
 def action_retire(ctx: Context, action_id: str) -> None:
-    """Take ACTION (e.g. KA1-03) out of the plan: no workbook row from now on; its history stays."""
+    """Take ACTION (such as KA1-03) out of the plan: no workbook row from now on; its history stays."""
     from ..plan.cycle import retire_action
 
     a = retire_action(ctx.paths, action_id, command=ctx.command_line())
@@ -156,7 +156,7 @@ def action_reassign(ctx: Context, action_id: str, leads: tuple[str, ...]) -> Non
 @main.group()
 @click.pass_context
 def lead(ctx: click.Context) -> None:
-    """List the leads, or rename one on every action (e.g. after a restructure)."""
+    """List the leads, or rename one on every action (after a restructure, say)."""
     if ctx.invoked_subcommand != "list":
         warn_if_shared(ctx.obj)
 

@@ -13,7 +13,7 @@ from . import Context, main
 _INPUTS = click.argument("inputs", nargs=-1, type=click.Path(path_type=Path, exists=True))
 _FROM = click.option("--from", "sender", metavar="LEAD",
                      help="Who sent these files (as the workbooks name the lead). A file that is another lead's "
-                          "workbook is then reported, not merged.")
+                          "workbook is then reported as not theirs.")
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON instead of the summary.")
 
 

@@ -8,6 +8,7 @@ are here; the workbook itself is issue/workbook.py, what it promises is manifest
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -248,9 +249,21 @@ def _choose_leads(groups: dict[str, list[Action]], lead: str | None) -> list[str
     wanted = " ".join(lead.split())
     match = [n for n in names if n == wanted] or [n for n in names if n.casefold() == wanted.casefold()]
     if not match:
+        closest = closest_leads(wanted, names)
         raise NotFound(f"No active action has the lead {lead!r}.",
-                       hint="Leads are: " + "; ".join(names) if names else "The plan has no active actions.")
+                       hint=("Did you mean: " + "; ".join(f'"{n}"' for n in closest) + "? Give the whole name, "
+                             "in quotes; `hwbs-xl lead list` lists them all.") if closest else
+                       "`hwbs-xl lead list` lists the leads; give one whole name, in quotes.")
     return match[:1]
+
+
+def closest_leads(typed: str, names: Sequence[str], most: int = 5) -> list[str]:
+    """The leads a coordinator most likely meant: names containing what was typed (a part such as "Public
+    Health"), then names that read alike; never the whole list on one line."""
+    folded = typed.casefold()
+    containing = [n for n in names if folded and folded in n.casefold()]
+    alike = difflib.get_close_matches(typed, names, n=most, cutoff=0.5)
+    return list(dict.fromkeys([*containing, *alike]))[:most]
 
 
 def _earlier_entries(reg: Register, cyc: Cycle, groups: dict[str, list[Action]], done: set[str],
