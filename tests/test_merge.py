@@ -22,6 +22,7 @@ from hwbs_xl.model import Month
 from hwbs_xl.register import Register, update_row
 from hwbs_xl.returns.merge import merge
 from hwbs_xl.safeio import office_lock_file, plan_lock
+from hwbs_xl.sheets.reader import read_file
 
 from conftest import hwbs_command
 from test_returns_support import (
@@ -379,3 +380,28 @@ def test_a_full_disk_leaves_the_register_as_it_was(plan, tmp_path) -> None:  # t
     assert not list(plan.root.rglob(".hwbs-tmp-*"))  # no half-written temporary file left behind
     run(plan, *returns)  # with room again, the same merge completes
     assert fingerprint(plan) != before
+
+
+def test_undo_of_a_merge_leaves_master_xlsx_true(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """master.xlsx showed the merged update; after `undo` of that merge it no longer does, and undo says
+    it rebuilt it (it used to keep showing the undone update)."""
+    returned = fill(plan, DPH, tmp_path / "dph.xlsx", {("KA2-02", "new_status"): "Completed",
+                                                       ("KA2-02", "new_progress"): "Unmistakable merged words."})
+    cmd = [*hwbs_command(), "--plan", str(plan.root)]
+    merged = subprocess.run([*cmd, "merge", str(returned)], capture_output=True, text=True)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+
+    def master_text() -> str:
+        book = read_file(plan.master).book
+        assert book is not None
+        return "\n".join(str(v) for s in book.sheets for _, _, v in s.cells())
+
+    assert "Unmistakable merged words." in master_text()
+    with Register.open(plan) as reg:
+        batch = reg.log()[-1].id
+    undone = subprocess.run([*cmd, "undo", str(batch)], capture_output=True, text=True)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert f"Master appendix workbook rebuilt: {plan.master}" in undone.stdout
+    assert "Unmistakable merged words." not in master_text()
+    again = subprocess.run([*cmd, "log"], capture_output=True, text=True)  # a reading command touches nothing
+    assert "Master appendix" not in again.stdout

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from .. import safeio
+from ..paths import PlanPaths
 from ..register import Register
 from . import model as appendix
 from . import xlsx as appendix_xlsx
@@ -39,6 +40,21 @@ def refresh_master(reg: Register) -> Path | None:
     path = appendix_xlsx.write(model, reg.paths.master)
     _remember(reg.paths.private / "master.json", appendix_xlsx.made_from(model), path.read_bytes())
     return path
+
+
+def keep_master_true(paths: PlanPaths) -> tuple[str, Path] | None:
+    """After any change to the register (an undo, a settled flag, a new cycle...): a master.xlsx that no
+    longer shows the register is rebuilt, or removed when the register has no cycle left to show. Returns
+    ("rebuilt" | "removed", path), or None when it was already true (or there is none)."""
+    if not paths.master.exists() or not paths.exists():
+        return None
+    with Register.open(paths) as reg:
+        if not reg.cycles():
+            paths.master.unlink()
+            (reg.paths.private / "master.json").unlink(missing_ok=True)
+            return "removed", paths.master
+        written = refresh_master(reg)
+    return ("rebuilt", written) if written is not None else None
 
 
 def copy_if_same(plan_private: Path, master: Path, model: Appendix, target: Path) -> Path | None:

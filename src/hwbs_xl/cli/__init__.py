@@ -39,6 +39,12 @@ class HwbsGroup(click.Group):
         return super().parse_args(ctx, global_options_first(args, self))
 
     def invoke(self, ctx: click.Context) -> Any:
+        done = self._invoke(ctx)
+        if ctx.invoked_subcommand in MASTER_FOLLOWS:
+            keep_master_true(ctx.obj)
+        return done
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HwbsError as exc:
@@ -90,6 +96,27 @@ def global_options_first(args: list[str], group: click.Group) -> list[str]:
             rest.append(a)
         i += 1
     return front + rest
+
+
+# Commands that change what the appendix shows; merge rebuilds master.xlsx itself.
+MASTER_FOLLOWS = frozenset({"undo", "settle", "review", "cycle", "action", "lead", "import"})
+
+
+def keep_master_true(obj: Context) -> None:
+    """Rebuild (or remove) master.xlsx when the command just run left it showing an older register, and
+    say so; the command's own change is committed, so a master open in Excel is a warning, not a failure."""
+    from ..appendix.master import keep_master_true as refresh
+
+    try:
+        changed = refresh(obj.paths)
+    except Exception as exc:  # noqa: BLE001 - the command succeeded; never turn that into a failure here
+        said = f"{exc.message} {exc.hint}".rstrip() if isinstance(exc, HwbsError) else f"{type(exc).__name__}: {exc}"
+        click.secho(f"Warning: master.xlsx was not brought up to date: {said} The next merge rebuilds it.",
+                    fg="yellow", err=True)
+        return
+    if changed:
+        what, path = changed
+        click.echo(f"Master appendix workbook {what}: {path}")
 
 
 def _fail(code: str, message: str, hint: str, exit_code: int, ctx: click.Context) -> None:
