@@ -81,3 +81,37 @@ def test_short_help_is_never_cut_inside_an_abbreviation() -> None:
         short = cmd.get_short_help_str(limit=80)
         assert not short.rstrip(".").endswith(("e.g", "i.e", "(e.g", "(i.e")), (path, short)
         assert short.count("(") == short.count(")") or short.endswith("..."), (path, short)
+
+
+def test_output_to_a_closed_pipe_is_not_an_internal_error() -> None:
+    """`hwbs-xl codes | head -1`: the reader stops early. That is not a bug report: exit 0, nothing on stderr."""
+    import os
+
+    from conftest import hwbs_command
+
+    read, write = os.pipe()
+    os.close(read)  # every write to the pipe now fails with EPIPE
+    try:
+        proc = subprocess.run([*hwbs_command(), "codes"], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    assert "internal-error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_settle_says_an_error_once_with_what_to_do_and_whose_name_it_records(tmp_path, monkeypatch) -> None:
+    from hwbs_xl.demo.sample import BARNET_FILES
+
+    monkeypatch.delenv("HWBS_COORDINATOR", raising=False)
+    plan = str(tmp_path / "plan")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--plan", plan, "import", *map(str, BARNET_FILES)]).exit_code == 0
+    bad = runner.invoke(main, ["--plan", plan, "settle", "1", "nonsense value"])
+    assert bad.exit_code == 1
+    assert bad.output.count("there is no action NONSENSE") == 1, bad.output
+    assert "What to do: Nothing was changed. Run `hwbs-xl flags`" in bad.output
+    good = runner.invoke(main, ["--plan", plan, "settle", "1", "new"])
+    assert good.exit_code == 0 and "from your login name: give --by NAME" in good.output, good.output
+    monkeypatch.setenv("HWBS_COORDINATOR", "Jo Bloggs")
+    named = runner.invoke(main, ["--plan", plan, "settle", "2", "new", "--by", "A. Coordinator"])
+    assert named.exit_code == 0 and "by A. Coordinator" in named.output and "--by NAME" not in named.output

@@ -7,6 +7,7 @@ Heavy libraries are imported inside commands, so `hwbs-xl --help` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ class HwbsGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Stopped. Anything not finished was rolled back.", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # `hwbs-xl flags | head`: the reader has all it wanted; not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # a bug: say so plainly, show the traceback only on request
             debug = bool(ctx.obj and ctx.obj.debug) or "--debug" in sys.argv
             if debug:

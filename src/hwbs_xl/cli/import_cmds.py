@@ -3,6 +3,7 @@ settle, review."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -96,10 +97,13 @@ def flags(ctx: Context, show_all: bool) -> None:
                    "hwbs-xl review --out review.xlsx")
 
 
+BY_DEFAULT = "the HWBS_COORDINATOR environment variable, else your login name"
+
+
 @main.command("settle")
 @click.argument("flag_id", type=int)
 @click.argument("value")
-@click.option("--by", "by", metavar="NAME", help="Who decided (recorded with the decision; default: you).")
+@click.option("--by", "by", metavar="NAME", help=f"Who decided (recorded with the decision; default: {BY_DEFAULT}).")
 @click.pass_obj
 def settle(ctx: Context, flag_id: int, value: str, by: str | None) -> None:
     """Settle one flag: a status (label or number), lead names (separated by ;), a month, or for a
@@ -108,18 +112,29 @@ def settle(ctx: Context, flag_id: int, value: str, by: str | None) -> None:
     from ..plan.review import settle as do_settle
 
     result = do_settle(ctx.paths, [(flag_id, value)], by=by, command=ctx.command_line())
+    if result.report.errors:  # said once, as the error, with what to do
+        raise InvalidData(result.report.errors[0].message, code="settle-invalid",
+                          hint=f"Nothing was changed. Run `hwbs-xl flags` to see the answers flag {flag_id} takes, "
+                               "then settle it again.")
     for f in result.report:
         click.echo(f.message)
-    if result.report.errors:
-        raise InvalidData(result.report.errors[0].message, hint="Nothing was changed.", code="settle-invalid")
-    click.echo(f"Recorded as register batch {result.batch_id}.")
+    click.echo(f"Recorded as register batch {result.batch_id}{_by_note(by, result.by)}.")
+
+
+
+def _by_note(given: str | None, recorded: str) -> str:
+    """Say whose name went into the record when the coordinator did not give one."""
+    if given:
+        return ""
+    source = "HWBS_COORDINATOR" if os.environ.get("HWBS_COORDINATOR") else "your login name"
+    return f" (recorded as decided by {recorded!r}, from {source}: give --by NAME to record who decided)"
 
 
 @main.command("review")
 @click.option("--out", type=click.Path(path_type=Path), help="Write a review workbook of every open flag here.")
 @click.option("--apply", "apply_", type=click.Path(path_type=Path),
               help="Settle every decision written in this review workbook (all or nothing).")
-@click.option("--by", "by", metavar="NAME", help="Who decided (recorded with the decisions; default: you).")
+@click.option("--by", "by", metavar="NAME", help=f"Who decided (recorded with the decisions; default: {BY_DEFAULT}).")
 @click.pass_obj
 def review(ctx: Context, out: Path | None, apply_: Path | None, by: str | None) -> None:
     """Settle flags in a workbook: --out writes them with a yellow decision column; --apply reads it back."""
@@ -138,5 +153,6 @@ def review(ctx: Context, out: Path | None, apply_: Path | None, by: str | None) 
     for f in result.report:
         click.echo(f.line())
     _outcome(bool(result.report.errors), "Nothing was changed: fix those decisions and apply the workbook again.",
-             f"Settled {len(result.settled)} flag(s) as register batch {result.batch_id}." if result.batch_id
+             f"Settled {len(result.settled)} flag(s) as register batch {result.batch_id}{_by_note(by, result.by)}."
+             if result.batch_id
              else "No decisions to apply.")

@@ -40,6 +40,7 @@ class SettleResult:
     report: Report
     batch_id: int | None
     settled: list[int]
+    by: str = ""  # who the decisions are recorded as made by
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def settle_in(reg: Register, decisions: list[tuple[int, Any]], *, by: str | None
         touched = {d.flag.action_id for d in chosen if d.flag.action_id}
         touched |= {d.value for d in chosen if d.flag.field == "link" and d.value != NEW}
         _refresh_review_marks(reg, b, {a for a in touched if a})
-    return SettleResult(report, b.id, sorted(done))
+    return SettleResult(report, b.id, sorted(done), who)
 
 
 def _cell_text(value: Any) -> str:
