@@ -177,6 +177,9 @@ def test_cli_cycle_action_lead_and_generate(plan_paths: PlanPaths) -> None:
 
     out = run("cycle", "open", "October 2024", "--due", "2024-11-15", "--keep", "KA1-03")
     assert "Opened cycle October 2024, due 15 November 2024" in out and "KA2-02" in out
+    assert "has already passed" in out  # 15 November 2024 is behind us: said, not silently accepted
+    retired = [line for line in out.splitlines() if line.strip().startswith("retired ")]
+    assert retired and all(line.split()[1].startswith("KA") and " (" in line for line in retired), retired
     assert "October 2024" in run("cycle", "list")
     assert "Added KA4-01" in run("action", "add", "--key-area", "4", "--activity", "Tobacco", "--lead", "A",
                                  "--lead", "B, Council", "--start", "Oct-24", "--finish", "2025-03")
@@ -239,3 +242,9 @@ def test_generate_takes_the_plans_own_contact_and_names_drafts_without_an_addres
     with pytest.raises(UsageProblem) as refused:
         generate(plan_paths, now=NOW, command="test")
     assert refused.value.code == "example-contact"
+
+
+def test_a_due_date_still_ahead_gives_no_warning(plan_paths: PlanPaths) -> None:
+    build_plan(plan_paths)
+    ahead = cy.open_cycle(plan_paths, "October 2024", DUE, command="test", today=date(2024, 10, 1))
+    assert not ahead.due_passed and all(ahead.titles[i] for i, _ in ahead.retired)

@@ -64,15 +64,21 @@ def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep
                         keep=list(keep), command=ctx.command_line())
     c = result.cycle
     click.echo(f"Opened cycle {c.label}, due {long_date(due_date)} (batch {result.batch_id}).")
+    if result.due_passed:
+        click.secho(f"Warning: the due date, {long_date(due_date)}, has already passed: every lead will be overdue "
+                    f"at once. If that is a slip, `hwbs-xl undo {result.batch_id}` and open it again with the "
+                    "right --due.", fg="yellow", err=True)
     if result.closed:
         click.echo(f"Closed: {', '.join(result.closed)}.")
     click.echo(f"{len(result.carried)} action(s) carry forward.")
+    named = result.titles
     for action_id, why in result.retired:
-        click.echo(f"  retired {action_id}: {why} (keep it with `hwbs-xl action keep {action_id}`)")
+        click.echo(f"  retired {action_id} ({named[action_id]}): {why} "
+                   f"(keep it with `hwbs-xl action keep {action_id}`)")
     for action_id in result.kept:
-        click.echo(f"  kept {action_id} although the rule would retire it")
+        click.echo(f"  kept {action_id} ({named[action_id]}) although the rule would retire it")
     for action_id, old, new in result.finish_moved:
-        click.echo(f"  finish of {action_id} moved from {old} to {new} (the lead's revised date)")
+        click.echo(f"  finish of {action_id} ({named[action_id]}) moved from {old} to {new} (the lead's revised date)")
     click.echo("Next: hwbs-xl generate")
 
 

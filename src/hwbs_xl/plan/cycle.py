@@ -18,7 +18,7 @@ Each open and each edit is one register batch, so ``hwbs-xl undo`` reverses it e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from .. import templates
@@ -44,6 +44,8 @@ class CycleOpening:
     kept: tuple[str, ...]                         # kept although the rule would retire them
     finish_moved: tuple[tuple[str, str, str], ...]  # (action ID, old finish label, new finish label)
     batch_id: int
+    titles: dict[str, str] = field(default_factory=dict)  # action ID -> its short title, to name it by
+    due_passed: bool = False  # the due date given is already past (today's date)
 
 
 def _label(m: Month | None) -> str:
@@ -76,8 +78,9 @@ def _retire_reason(a: Action, history: list[Update], vocab: StatusVocabulary, pr
 
 
 def open_cycle(paths: PlanPaths, label: str, due: date, *, report_date: date | None = None,
-               keep: Sequence[str] = (), command: str) -> CycleOpening:
-    """Open the next reporting cycle ``label`` (see the module docstring for the rule)."""
+               keep: Sequence[str] = (), command: str, today: date | None = None) -> CycleOpening:
+    """Open the next reporting cycle ``label`` (see the module docstring for the rule). ``today`` (default:
+    the computer's date) only decides whether to say that ``due`` has already passed."""
     label = " ".join(label.split())
     if not label:
         raise UsageProblem("The cycle needs a name, such as \"October 2024\".")
@@ -134,8 +137,10 @@ def open_cycle(paths: PlanPaths, label: str, due: date, *, report_date: date | N
             b.put("cycles", cycle_row(new_cycle))
             for a in new_rows:
                 b.put("actions", action_row(a))
+        named = {i for i, _ in retired} | set(kept) | {i for i, _, _ in moved}
         return CycleOpening(cycle=new_cycle, closed=tuple(c.label for c in closed), carried=tuple(carried),
-                            retired=tuple(retired), kept=tuple(kept), finish_moved=tuple(moved), batch_id=b.id)
+                            retired=tuple(retired), kept=tuple(kept), finish_moved=tuple(moved), batch_id=b.id,
+                            titles={i: actions[i].title for i in sorted(named)}, due_passed=due < (today or date.today()))
 
 
 # ---- coordinator edits ---------------------------------------------------------------------------------
