@@ -405,3 +405,25 @@ def test_undo_of_a_merge_leaves_master_xlsx_true(plan, tmp_path) -> None:  # typ
     assert "Unmistakable merged words." not in master_text()
     again = subprocess.run([*cmd, "log"], capture_output=True, text=True)  # a reading command touches nothing
     assert "Master appendix" not in again.stdout
+
+
+def test_a_leads_comment_reaches_the_coordinator_whole(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The comment column is the lead talking to the coordinator: merge prints it in full (it was shown
+    only with --details, cut at 40 characters), status lists it, the export carries it."""
+    comment = "Please note: from January this action moves to the Head of Prevention,\nwho will report next time."
+    returned = fill(plan, DPH, tmp_path / "dph.xlsx", {("KA2-02", "new_status"): "On target to be achieved by target date",
+                                                       ("KA2-02", "new_progress"): "Work continues.",
+                                                       ("KA2-02", "comment"): comment})
+    cmd = [*hwbs_command(), "--plan", str(plan.root)]
+    merged = subprocess.run([*cmd, "merge", str(returned)], capture_output=True, text=True)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert f"Comment from {DPH} on KA2-02" in merged.stdout
+    assert "    Please note: from January this action moves to the Head of Prevention," in merged.stdout
+    assert "    who will report next time." in merged.stdout
+    status = subprocess.run([*cmd, "status"], capture_output=True, text=True)
+    assert "Comments to you from the leads (1):" in status.stdout and "who will report next time." in status.stdout
+    out = tmp_path / "export.xlsx"
+    assert subprocess.run([*cmd, "export", "--format", "xlsx", "--out", str(out)], capture_output=True).returncode == 0
+    book = read_file(out).book
+    assert book is not None
+    assert comment in [v for s in book.sheets for _, _, v in s.cells()]

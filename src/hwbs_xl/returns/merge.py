@@ -132,6 +132,7 @@ class MergeResult:
             out.append(o.line())
             out += ["  " + line for f in [*o.check.problems, *(f for f in o.findings if f.severity != INFO)]
                     for line in f.line().splitlines()]
+            out += comment_lines(o.changes)
         shown = self.changes if (details or self.dry_run) else [c for c in self.changes if c.kind in ("conflict", "register-changed")]
         out += ["  " + line for ch in shown for line in ch.line().splitlines()]
         problems = [o for o in self.files if o.check.problems]
@@ -165,6 +166,18 @@ class MergeResult:
 
     def to_json(self) -> str:
         return report_json(self.to_dict())
+
+
+def comment_lines(changes: Sequence[ActionChange]) -> list[str]:
+    """Every "Comment to the coordinator" a lead wrote in these rows, in full, under its file: the one
+    place a lead talks to the coordinator, so never left for --details to show (or cut)."""
+    out = []
+    for ch in changes:
+        comment = str(ch.returned.get("comment") or "").strip()
+        if comment:
+            out.append(f"  Comment from {ch.lead} on {ch.action_id} ({ch.title}):")
+            out += [f"    {line}" for line in comment.splitlines()]
+    return out
 
 
 def describe(content: dict[str, Any]) -> str:

@@ -45,6 +45,7 @@ class LeadReturn:
     state: ReturnState  # merged, queried, rejected (returned but unusable), outstanding
     overdue: bool
     updated: int  # actions with an update from this lead in the register
+    comments: tuple[tuple[str, str], ...] = ()  # (action ID, the lead's comment to the coordinator), in full
 
     @property
     def returned(self) -> bool:
@@ -89,6 +90,13 @@ class ReturnRegister:
             flag = f"  {self.words.get('overdue', 'OVERDUE')}" if r.overdue else ""
             out.append(f"  {self.words.get(r.state, r.state):<40} {r.lead} ({r.actions} action(s), "
                        f"{r.updated} updated){flag}")
+        said = [(r.lead, action, text) for r in sorted(self.leads, key=lambda r: r.lead.casefold())
+                for action, text in r.comments]
+        if said:
+            out.append(f"Comments to you from the leads ({len(said)}):")
+            for lead, action, text in said:
+                out.append(f"  {lead} on {action}:")
+                out += [f"    {line}" for line in text.splitlines()]
         if self.files:
             out.append(f"Chase list: {', '.join(str(p) for p in self.files)}")
         if self.drafts:
@@ -129,9 +137,12 @@ def _positions(paths: PlanPaths, reg: Register, cycle: Cycle, today: date) -> li
     for record in sorted(reg.returns(cycle=cycle.label), key=lambda r: r.received_at or ""):
         returns.setdefault(record.lead, []).append(record)
     updated: dict[str, int] = {}
+    comments: dict[str, list[tuple[str, str]]] = {}
     for u in reg.updates(cycle=cycle.label):
         if u.source.returned_by:
             updated[u.source.returned_by] = updated.get(u.source.returned_by, 0) + 1
+            if u.comment.strip():
+                comments.setdefault(u.source.returned_by, []).append((u.action_id, u.comment.strip()))
     overdue_now = cycle.due_date is not None and today > cycle.due_date
     out = []
     for issued in reg.issued(cycle.label):
@@ -142,7 +153,8 @@ def _positions(paths: PlanPaths, reg: Register, cycle: Cycle, today: date) -> li
         out.append(LeadReturn(lead=lead, email=contacts.get(lead, ""), actions=len(manifest.rows), file=issued.file,
                               issued_at=issued.generated_at, received=len(mine),
                               last_received=mine[-1].received_at if mine else None, state=state,
-                              overdue=overdue_now and state in (OUTSTANDING, REJECTED), updated=updated.get(lead, 0)))
+                              overdue=overdue_now and state in (OUTSTANDING, REJECTED), updated=updated.get(lead, 0),
+                              comments=tuple(comments.get(lead, ()))))
     return out
 
 
