@@ -45,10 +45,12 @@ def test_positions_merged_queried_rejected_outstanding(plan, tmp_path) -> None: 
     reg = status(plan, today=AFTER_DUE)
     by = {r.lead: r for r in reg.leads}
     assert by[DPH].state == "merged" and not by[DPH].outstanding and not by[DPH].overdue
-    assert by[CHILDREN].state == "queried" and by[CHILDREN].queried and not by[CHILDREN].outstanding
+    # every row of the children's return was refused: returned, queried, but nothing usable, so still chased
+    assert by[CHILDREN].state == "queried" and by[CHILDREN].queried and by[CHILDREN].outstanding
+    assert by[CHILDREN].chase == "queried" and by[CHILDREN].overdue
     assert by[HOUSING].state == "outstanding" and by[HOUSING].overdue  # the unreadable file names nobody
     assert (reg.count("returned"), reg.count("merged"), reg.count("queried"), reg.count("outstanding"),
-            reg.count("overdue")) == (2, 1, 1, 1, 1)
+            reg.count("overdue")) == (2, 1, 1, 2, 2)
     assert by[DPH].updated == 3 and by[DPH].last_received
 
 
@@ -96,3 +98,41 @@ def test_no_open_cycle_is_a_usage_problem(tmp_path) -> None:  # type: ignore[no-
 def test_cli_status(plan) -> None:  # type: ignore[no-untyped-def]
     proc = subprocess.run([*hwbs_command(), "--plan", str(plan.root), "status", "--drafts"], capture_output=True, text=True)
     assert proc.returncode == 0 and "3 issued" in proc.stdout and "reminder draft" in proc.stdout
+
+
+def _reminder(draft: Path) -> str:
+    message = email.message_from_bytes(draft.read_bytes())
+    body = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+    return str(body.get_payload(decode=True).decode("utf-8"))  # type: ignore[union-attr]
+
+
+def test_blank_and_partial_returns_are_chased_with_what_is_missing(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A workbook sent back untouched is still outstanding and gets a reminder that says so; one with one
+    of three actions filled gets a reminder naming the other two; the appendix says they returned."""
+    from hwbs_xl.appendix.model import build
+    from hwbs_xl.register import Register
+
+    blank = fill_openpyxl(issued_files(plan)[DPH], tmp_path / "dph-blank.xlsx", {})
+    src = issued_files(plan)[HOUSING]
+    c = Cells(read_manifest(src))
+    first, *rest = [row.action_id for row in c.manifest.rows]
+    part = fill_openpyxl(src, tmp_path / "housing-part.xlsx", {
+        (c.sheet, c.of(first, "new_status")): "On target to be achieved by target date",
+        (c.sheet, c.of(first, "new_progress")): "Going well."})
+    merge(plan, [blank, part], command="pytest")
+    reg = status(plan, today=AFTER_DUE, drafts=True)
+    by = {r.lead: r for r in reg.leads}
+    assert by[DPH].chase == "empty" and by[DPH].outstanding and by[DPH].overdue
+    assert by[HOUSING].chase == "partial" and not by[HOUSING].outstanding and by[HOUSING].missing == tuple(rest)
+    assert by[CHILDREN].chase == "not_returned"
+    assert "Returned with nothing typed in" in "\n".join(reg.lines())
+    drafts = {p.stem: _reminder(p) for p in reg.drafts}
+    assert len(drafts) == 3
+    (dph,) = [text for name, text in drafts.items() if name.startswith("Director")]
+    assert "no update had been typed into it" in dph
+    (housing,) = [text for name, text in drafts.items() if name.startswith("Housing") or "Housing" in name]
+    assert f"{len(rest)} of your {1 + len(rest)} action(s) still have no update: {', '.join(rest)}" in housing
+    with Register.open(plan) as r:
+        appendix = build(r)
+    reasons = {row.action.id: appendix.awaiting_reason(row) for row in appendix.summary.awaiting}
+    assert all(reasons[a] == "Returned, but with no update for these actions" for a in rest)

@@ -11,14 +11,15 @@ do. A closed cycle (for example one imported from a past paper) lists exactly wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .. import templates
 from ..errors import UsageProblem
-from ..model import Action, Cycle, Month, Status, StatusVocabulary, Update
+from ..model import Action, Cycle, Month, ReturnState, Status, StatusVocabulary, Update
 from ..register import Register
 from ..templates import fill
 from ..text import long_date, squash
@@ -110,6 +111,7 @@ class Appendix:
     settings: dict[str, Any]
     batch: int               # the register batch this was built from (footer)
     document_date: datetime  # fixed from the register, never the clock: same register, same output
+    returned: Mapping[str, ReturnState] = field(default_factory=dict)  # lead -> MERGED (something taken) or REJECTED
 
     @property
     def rows(self) -> list[AppendixRow]:
@@ -141,8 +143,13 @@ class Appendix:
     def awaiting_reason(self, row: AppendixRow) -> str:
         """Why an action prints as awaiting an update, in the template's words: a return came back empty,
         none was received (by its due date), or the cycle is closed without one."""
+        given = {self.returned.get(lead) for lead in row.leads}
         if row.update is not None:
             key = "why_empty"
+        elif ReturnState.MERGED in given:  # the lead's workbook came back without this action's update
+            key = "why_returned_without"
+        elif ReturnState.REJECTED in given:
+            key = "why_refused"
         elif self.cycle.state != "open":
             key = "why_closed"
         else:
@@ -212,7 +219,19 @@ def build(reg: Register, cycle: str | None = None) -> Appendix:
         plan_title=plan_title, appendix_title=appendix_title, cycle=chosen, previous=previous,
         columns=columns, key_areas=key_areas, summary=_summary(key_areas, vocab, retired),
         vocabulary=vocab, settings=settings, batch=reg.last_batch_id(),
-        document_date=_document_date(reg))
+        document_date=_document_date(reg), returned=_returned_by(reg, chosen))
+
+
+def _returned_by(reg: Register, cycle: Cycle) -> dict[str, ReturnState]:
+    """Each lead who sent a return this cycle: MERGED when any of it was taken, else REJECTED; the return
+    register's rule (returns/status.py) in the appendix's two words, so "awaiting" says the true reason."""
+    out: dict[str, ReturnState] = {}
+    for record in reg.returns(cycle=cycle.label):
+        if record.lead:
+            used = record.state.taken or record.state is ReturnState.SUPERSEDED
+            if used or record.lead not in out:
+                out[record.lead] = ReturnState.MERGED if used else ReturnState.REJECTED
+    return out
 
 
 @dataclass(frozen=True)

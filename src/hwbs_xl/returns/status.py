@@ -7,7 +7,7 @@ date). It doubles as the chase list, written as CSV and xlsx to ``<plan>/reports
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ class LeadReturn:
     overdue: bool
     updated: int  # actions with an update from this lead in the register
     comments: tuple[tuple[str, str], ...] = ()  # (action ID, the lead's comment to the coordinator), in full
+    missing: tuple[str, ...] = ()  # the lead's actions with no update from them yet (all of them when none came)
+    blank: bool = False  # their latest usable return came back with nothing typed in (return-empty)
 
     @property
     def returned(self) -> bool:
@@ -60,8 +62,30 @@ class LeadReturn:
         return self.state == QUERIED
 
     @property
+    def chase(self) -> str:
+        """Why this lead is still to be chased, in returns.toml [reminder] terms, or "" when they are not:
+        not_returned, refused (nothing in their file could be used), empty (returned with nothing typed
+        in), partial (some of their actions still have no update)."""
+        if self.state == OUTSTANDING:
+            return "not_returned"
+        if self.state == REJECTED:
+            return "refused"
+        if not self.missing:
+            return ""
+        if self.blank:
+            return "empty"
+        return "queried" if self.state == QUERIED else "partial"
+
+    @property
     def outstanding(self) -> bool:
-        return self.state in (OUTSTANDING, REJECTED)
+        """Nothing usable from this lead yet: not returned, refused, returned with nothing typed in, or
+        every row of their return still waiting on a correction."""
+        return bool(self.chase) and len(self.missing) >= self.actions
+
+    @property
+    def position(self) -> str:
+        """The returns.toml [states] word for this lead's position."""
+        return self.chase if self.chase in ("empty", "partial") else self.state.value
 
 
 @dataclass
@@ -81,6 +105,11 @@ class ReturnRegister:
     def outstanding(self) -> list[LeadReturn]:
         return [r for r in self.leads if r.outstanding]
 
+    @property
+    def chased(self) -> list[LeadReturn]:
+        """Everyone a reminder goes to: the outstanding, and those who returned only part of their update."""
+        return [r for r in self.leads if r.chase]
+
     def lines(self) -> list[str]:
         due = self.cycle.due_date.isoformat() if self.cycle.due_date else "no due date"
         out = [f"Returns for {self.cycle.label} (due {due}): {len(self.leads)} issued, {self.count('returned')} "
@@ -88,7 +117,7 @@ class ReturnRegister:
                f"{self.count('outstanding')} outstanding, {self.count('overdue')} overdue."]
         for r in sorted(self.leads, key=lambda r: (not r.overdue, not r.outstanding, r.lead.casefold())):
             flag = f"  {self.words.get('overdue', 'OVERDUE')}" if r.overdue else ""
-            out.append(f"  {self.words.get(r.state, r.state):<40} {r.lead} ({r.actions} action(s), "
+            out.append(f"  {self.words.get(r.position, r.position):<40} {r.lead} ({r.actions} action(s), "
                        f"{r.updated} updated){flag}")
         said = [(r.lead, action, text) for r in sorted(self.leads, key=lambda r: r.lead.casefold())
                 for action, text in r.comments]
@@ -137,10 +166,12 @@ def _positions(paths: PlanPaths, reg: Register, cycle: Cycle, today: date) -> li
     for record in sorted(reg.returns(cycle=cycle.label), key=lambda r: r.received_at or ""):
         returns.setdefault(record.lead, []).append(record)
     updated: dict[str, int] = {}
+    updated_ids: dict[str, set[str]] = {}
     comments: dict[str, list[tuple[str, str]]] = {}
     for u in reg.updates(cycle=cycle.label):
         if u.source.returned_by:
             updated[u.source.returned_by] = updated.get(u.source.returned_by, 0) + 1
+            updated_ids.setdefault(u.source.returned_by, set()).add(u.action_id)
             if u.comment.strip():
                 comments.setdefault(u.source.returned_by, []).append((u.action_id, u.comment.strip()))
     overdue_now = cycle.due_date is not None and today > cycle.due_date
@@ -150,11 +181,15 @@ def _positions(paths: PlanPaths, reg: Register, cycle: Cycle, today: date) -> li
         manifest, _ = from_record(issued.manifest)
         mine = returns.get(lead, [])
         state = _state(mine)
-        out.append(LeadReturn(lead=lead, email=contacts.get(lead, ""), actions=len(manifest.rows), file=issued.file,
+        mine_ids = updated_ids.get(lead, set())
+        usable = [r for r in mine if r.state.taken]
+        position = LeadReturn(lead=lead, email=contacts.get(lead, ""), actions=len(manifest.rows), file=issued.file,
                               issued_at=issued.generated_at, received=len(mine),
                               last_received=mine[-1].received_at if mine else None, state=state,
-                              overdue=overdue_now and state in (OUTSTANDING, REJECTED), updated=updated.get(lead, 0),
-                              comments=tuple(comments.get(lead, ()))))
+                              overdue=False, updated=updated.get(lead, 0), comments=tuple(comments.get(lead, ())),
+                              missing=tuple(r.action_id for r in manifest.rows if r.action_id not in mine_ids),
+                              blank=bool(usable) and "return-empty" in usable[-1].report.get("codes", ()))
+        out.append(replace(position, overdue=overdue_now and position.outstanding))
     return out
 
 
@@ -172,7 +207,7 @@ def _state(returns: list[ReturnRecord]) -> ReturnState:
 # ---- the chase list files -------------------------------------------------------------------------------
 
 def _cells(r: LeadReturn, words: dict[str, str]) -> dict[str, object]:
-    return {"lead": r.lead, "email": r.email, "actions": r.actions, "state": words.get(r.state, r.state.value),
+    return {"lead": r.lead, "email": r.email, "actions": r.actions, "state": words.get(r.position, r.position),
             "overdue": words.get("overdue", "OVERDUE") if r.overdue else words.get("not_overdue", ""),
             "updated": r.updated, "last_received": _when(r.last_received), "file": Path(r.file).name}
 
@@ -225,7 +260,8 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
     fills = {state: wb.add_format({**base, **border, "bg_color": colours[f"{state}_fill"]})
              for state in (MERGED, QUERIED, OUTSTANDING, "overdue")}
     leads = _ordered(reg.leads)
-    line_fill = [fills["overdue" if r.overdue else r.state if r.state in (MERGED, QUERIED) else OUTSTANDING]
+    line_fill = [fills["overdue" if r.overdue else OUTSTANDING if r.outstanding
+                       else r.state if r.state in (MERGED, QUERIED) else OUTSTANDING]
                  for r in leads]
     columns = [(c["heading"], float(c["width"])) for c in cols]
     write_table(ws, 3, columns, [[row[c["key"]] for c in cols] for row in rows], head=head,
@@ -238,20 +274,25 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
 
 
 def write_reminders(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, Any]) -> list[Path]:
-    """A reminder draft per outstanding lead, with the issued workbook attached again when it is still there."""
+    """A reminder draft per lead still to chase (not returned, refused, empty or partial), saying which,
+    with the issued workbook attached again when it is still there."""
     spec = settings["chase_list"]
     folder = reports_dir(paths, reg.cycle.label) / spec.get("reminder_folder", "reminders")
     coordinator = templates.plan_settings(paths.root).get("coordinator", {})
     values = _title_values(reg)
     out = []
-    names = distinct_file_names({r.lead: f"{slug(r.lead)}.eml" for r in reg.outstanding}, folder)
-    for r in reg.outstanding:
+    reasons = settings["reminder"]
+    names = distinct_file_names({r.lead: f"{slug(r.lead)}.eml" for r in reg.chased}, folder)
+    for r in reg.chased:
         workbook = paths.root / r.file
         due_phrase = ("was due on " if r.overdue else "is due on ") + str(values["due"])
+        received = _when(r.last_received).rsplit(" ", 1)[0] if r.last_received else ""
+        reason = fill(str(reasons[r.chase]), {"received": received, "missing": ", ".join(r.missing),
+                                               "count": str(len(r.missing)), "actions": str(r.actions)})
         subject, body = render_template(spec.get("reminder_template", "email_reminder.txt"), {
             **values, "lead": r.lead, "count": r.actions, "file": workbook.name, "due_phrase": due_phrase,
-            "coordinator_name": coordinator.get("name", ""), "coordinator_email": coordinator.get("email", "")},
-            paths.root)
+            "reason": reason, "coordinator_name": coordinator.get("name", ""),
+            "coordinator_email": coordinator.get("email", "")}, paths.root)
         eml = build_eml(r.lead, r.email, subject, body, workbook if workbook.is_file() else None)
         out.append(atomic_write(folder / names[r.lead], eml))
     return out
