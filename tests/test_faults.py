@@ -362,35 +362,37 @@ def test_merge_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path, ki
 
 @pytest.mark.parametrize("kind", ["replace", "fsync", "sqlite"])
 def test_generate_with_a_write_that_fails_part_way(scene: Scene, tmp_path: Path, kind: str) -> None:
-    """Issuing the lead workbooks again, with a write failing at a chosen point: the register is as before
-    or as after, every workbook in the issued folder opens, no temporary file is left, and running again
-    completes."""
+    """Issuing the lead workbooks again (their issued folder was lost, so every one is replaced), with a
+    write failing at a chosen point: the register is as before or as after, every workbook in the issued
+    folder opens, no temporary file is left, and running again completes."""
     from datetime import datetime
 
     from hwbs_xl.issue.generate import generate
 
     now = datetime(2024, 10, 1, 9, 0, tzinfo=UTC)
     reference = scene.copy("gen-reference", tmp_path)
+    shutil.rmtree(reference.root / "issued")
     before = content(reference)
     counter = Injector()
     with injected(kind, counter):
-        generate(reference, now=now, drafts=True, example_contact=True, command="pytest fault")
+        generate(reference, now=now, drafts=True, example_contact=True, reissue=True, command="pytest fault")
     after = content(reference)
     assert after != before and counter.calls > 0
     for n in points(counter.calls, random.Random(f"{SEED}generate{kind}")):
         paths = scene.copy("gen-faulty", tmp_path)
+        shutil.rmtree(paths.root / "issued")
         injector = Injector(n)
         try:
             with injected(kind, injector):
-                generate(paths, now=now, drafts=True, example_contact=True, command="pytest fault")
+                generate(paths, now=now, drafts=True, example_contact=True, reissue=True, command="pytest fault")
         except HwbsError as exc:
             assert exc.exit_code == 3, (n, exc)
         assert injector.fired, (kind, n)
         assert content(paths) in (before, after), (kind, n)
         assert temps(paths.root) == [], (kind, n)
         for workbook in issued_files(paths).values():
-            assert read_file(workbook).book is not None, (kind, n, workbook)
-        generate(paths, now=now, drafts=True, example_contact=True, command="pytest fault")
+            assert not workbook.exists() or read_file(workbook).book is not None, (kind, n, workbook)
+        generate(paths, now=now, drafts=True, example_contact=True, reissue=True, command="pytest fault")
         assert content(paths) == after and temps(paths.root) == []
         survived(kind)
 

@@ -27,6 +27,8 @@ from hwbs_xl.plan.cycle import open_cycle
 from hwbs_xl.register import Register, action_row, cycle_row, update_row
 from hwbs_xl.templates import status_list_source, vocabulary
 
+from conftest import copy_plan
+
 NOW = datetime(2024, 10, 1, 9, 30, tzinfo=UTC)
 DUE = date(2024, 11, 15)
 # Register text a spreadsheet would run as a formula if it were written carelessly.
@@ -315,15 +317,19 @@ def test_issued_record_holds_every_locked_value(issued: leadbook.GenerateResult,
 
 
 def test_same_register_templates_and_time_give_identical_files(plan_paths: PlanPaths, tmp_path: Path) -> None:
-    first = issue(plan_paths, drafts=True)
-    again = leadbook.generate(plan_paths, out=tmp_path / "again", drafts=True, now=NOW, example_contact=True, command="test")
+    build_plan(plan_paths)
+    open_cycle(plan_paths, "October 2024", DUE, command="test")
+    mf.load_key(plan_paths)  # the copies share the plan's signing key, as the same plan folder would
+    twin, later_plan = copy_plan(plan_paths, tmp_path / "twin"), copy_plan(plan_paths, tmp_path / "later")
+    first = leadbook.generate(plan_paths, drafts=True, now=NOW, example_contact=True, command="test")
+    again = leadbook.generate(twin, drafts=True, now=NOW, example_contact=True, command="test")
+    assert len(first.workbooks) == len(again.workbooks) == 3
     for a, b in zip(first.workbooks, again.workbooks):
         assert a.path.read_bytes() == b.path.read_bytes()
         assert a.draft.read_bytes() == b.draft.read_bytes()
     for a, b in zip(first.distribution, again.distribution):
         assert a.read_bytes() == b.read_bytes()
-    later = leadbook.generate(plan_paths, out=tmp_path / "later", now=datetime(2024, 10, 2, tzinfo=UTC),
-                              example_contact=True, command="test")
+    later = leadbook.generate(later_plan, now=datetime(2024, 10, 2, tzinfo=UTC), example_contact=True, command="test")
     assert later.workbooks[0].path.read_bytes() != first.workbooks[0].path.read_bytes()
 
 
@@ -379,7 +385,7 @@ def test_build_eml_without_attachment_or_address() -> None:
 def test_one_lead_only_keeps_the_others_on_the_distribution_list(plan_paths: PlanPaths) -> None:
     issue(plan_paths)
     again = leadbook.generate(plan_paths, lead="Engagement Officer", now=NOW, example_contact=True, command="test")
-    assert [w.lead for w in again.workbooks] == ["Engagement Officer"]
+    assert again.workbooks == () and again.unchanged == ("Engagement Officer",)  # still as issued: kept
     rows = list(csv.reader(io.StringIO(again.distribution[0].read_text(encoding="utf-8-sig"))))
     assert len(rows) == 4
     with pytest.raises(NotFound) as info:  # part of a name: the closest names, not every lead on one line
@@ -525,20 +531,22 @@ def test_many_leads_built_in_worker_processes_give_the_same_files(plan_paths: Pl
              for n in range(1, 41)]
     build_plan(plan_paths, extra=extra)
     open_cycle(plan_paths, "October 2024", DUE, command="test")
+    mf.load_key(plan_paths)
+    twin = copy_plan(plan_paths, tmp_path / "twin")
     monkeypatch.setenv("HWBS_WORKERS", "1")
     alone = leadbook.generate(plan_paths, out=tmp_path / "one", drafts=True, now=NOW, example_contact=True, command="test")
     monkeypatch.setenv("HWBS_WORKERS", "2")
     assert parallel.workers(len(alone.workbooks)) == 2  # so the run below does use two processes
-    pooled = leadbook.generate(plan_paths, out=tmp_path / "two", drafts=True, now=NOW, example_contact=True, command="test")
+    pooled = leadbook.generate(twin, out=tmp_path / "two", drafts=True, now=NOW, example_contact=True, command="test")
     assert len(pooled.workbooks) == len(alone.workbooks) == 43
     for a, b in zip(alone.workbooks, pooled.workbooks):
         assert (a.lead, a.actions, a.sha256) == (b.lead, b.actions, b.sha256)
         assert a.path.read_bytes() == b.path.read_bytes()
         assert a.draft.read_bytes() == b.draft.read_bytes()
     assert not [p for p in (tmp_path / "two").rglob("*") if p.name.startswith(".hwbs-tmp-")]
-    with Register.open(plan_paths) as reg:
-        recorded = reg.conn.execute("SELECT count(*) FROM issued WHERE file LIKE ?", ("%two%",)).fetchone()[0]
-    assert recorded == 43
+    with Register.open(twin) as reg:
+        recorded = [r for r in reg.issued("October 2024") if "two" in r.file]
+    assert len(recorded) == 43
 
 
 def test_fill_is_one_pass_and_keeps_what_it_cannot_fill() -> None:
@@ -561,3 +569,34 @@ def test_an_older_copy_of_a_template_reads_what_it_lacks_from_the_bundled_one(pl
     assert wb.sheetnames[1] == "Ours" and wb.properties.subject == "Update for October 2024"
     assert wb["Ours"].freeze_panes == f"D{mf.HEADER_ROW + 1}"
     assert (result.out_dir / "distribution-list.csv").read_text(encoding="utf-8-sig").startswith("Lead,E-mail,")
+
+
+# ---- issuing again: never void a workbook a lead may be filling in ---------------------------------------
+
+def test_a_second_generate_keeps_every_workbook_that_still_matches(plan_paths: PlanPaths) -> None:
+    first = issue(plan_paths, drafts=True)
+    before = {w.path: (w.path.read_bytes(), w.path.stat().st_mtime_ns) for w in first.workbooks}
+    again = leadbook.generate(plan_paths, drafts=True, now=datetime(2024, 10, 3, tzinfo=UTC), example_contact=True,
+                              command="test")
+    assert again.workbooks == () and set(again.unchanged) == {w.lead for w in first.workbooks}
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before  # not even rewritten
+    with Register.open(plan_paths) as reg:  # the records returns are checked against are the first issue's
+        assert {r.sha256 for r in reg.issued("October 2024")} == {w.sha256 for w in first.workbooks}
+
+
+def test_a_workbook_the_register_moved_on_from_is_replaced_only_when_asked(plan_paths: PlanPaths) -> None:
+    from hwbs_xl.plan.cycle import reassign_action
+
+    first = issue(plan_paths)
+    sent = {w.path: w.path.read_bytes() for w in first.workbooks}
+    reassign_action(plan_paths, "KA1-02", ["Engagement Officer"], command="test")
+    with pytest.raises(UsageProblem) as stop:
+        leadbook.generate(plan_paths, now=NOW, example_contact=True, command="test")
+    assert stop.value.code == "reissue-needed" and "KA1-02" in stop.value.message
+    assert "Nothing was written" in stop.value.message
+    assert {p: p.read_bytes() for p in sent} == sent
+    with Register.open(plan_paths) as reg:
+        assert {r.sha256 for r in reg.issued("October 2024")} == {w.sha256 for w in first.workbooks}
+    done = leadbook.generate(plan_paths, now=NOW, example_contact=True, reissue=True, command="test")
+    assert set(done.replaced) == {"Public Health Strategist", "Engagement Officer"}
+    assert {w.lead for w in done.workbooks} == set(done.replaced) and done.unchanged

@@ -21,6 +21,7 @@ from hwbs_xl.errors import OutputLocked, RegisterBusy
 from hwbs_xl.model import Month
 from hwbs_xl.register import Register, update_row
 from hwbs_xl.returns.merge import merge
+from hwbs_xl.returns.validate import validate
 from hwbs_xl.safeio import office_lock_file, plan_lock
 from hwbs_xl.sheets.reader import read_file
 
@@ -269,6 +270,7 @@ from pathlib import Path
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.register import Batch
 from hwbs_xl.returns.merge import merge
+from hwbs_xl.returns.validate import validate
 
 real_put = Batch.put
 def slow_put(self, table, row):
@@ -349,6 +351,7 @@ from pathlib import Path
 from hwbs_xl.errors import HwbsError
 from hwbs_xl.paths import PlanPaths
 from hwbs_xl.returns.merge import merge
+from hwbs_xl.returns.validate import validate
 
 paths = PlanPaths(Path(sys.argv[1]))
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as on a full disk
@@ -427,3 +430,21 @@ def test_a_leads_comment_reaches_the_coordinator_whole(plan, tmp_path) -> None: 
     book = read_file(out).book
     assert book is not None
     assert comment in [v for s in book.sheets for _, _, v in s.cells()]
+
+
+def test_a_second_generate_does_not_void_returns_of_the_first(plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The blocker: generating again (nothing changed) used to overwrite every workbook, and every return
+    made from the first issue was then refused as workbook-not-issued. Now the first issue stands."""
+    from hwbs_xl.issue.generate import generate
+
+    returned = fill(plan, DPH, tmp_path / "dph.xlsx", {("KA2-02", "new_status"): "Completed",
+                                                       ("KA2-02", "new_progress"): "Done and dusted."})
+    again = generate(plan, drafts=True, example_contact=True, command="test: generate again")
+    assert again.workbooks == () and DPH in again.unchanged
+    checked = validate(plan, [returned])
+    assert checked.ok, [f.line() for f in checked.report.findings]
+    assert "workbook-not-issued" not in {f.code for f in checked.report.findings}
+    result = merge(plan, [returned], command="test")
+    with Register.open(plan) as reg:
+        update = reg.update("KA2-02", CYCLE)
+    assert result.ok and update is not None and update.progress == "Done and dusted."

@@ -294,7 +294,8 @@ def test_control_characters_never_crash_a_write(tmp_path: Path) -> None:
         b.put("updates", {"action_id": "KA2-02", "cycle": CYCLE, "status": "on_target", "status_raw": ON_TARGET,
                           "progress": f"Now {controls} text"})
     master = regenerate_master(paths)
-    issued = generate(paths, now=NOW, example_contact=True, command="test")
+    issued = generate(paths, now=NOW, example_contact=True, reissue=True, command="test")  # KA2-02 changed
+    assert issued.files
     with Register.open(paths) as reg:
         exported = export_xlsx(reg, tmp_path / "export.xlsx")
     for path in [master, exported, *issued.files]:

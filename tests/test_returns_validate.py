@@ -131,7 +131,9 @@ def test_an_earlier_copy_after_reissue(plan, tmp_path) -> None:  # type: ignore[
     path, _ = dph(plan)
     old = tmp_path / "old-copy.xlsx"
     old.write_bytes(path.read_bytes())
-    generate(plan, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), example_contact=True, command="test")
+    path.unlink()  # the issued file lost: the coordinator issues the lead a new one
+    generate(plan, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), example_contact=True, reissue=True,
+             command="test")
     f = one(run(plan, old), "workbook-not-issued")
     assert "newer one was issued" in f.message
 

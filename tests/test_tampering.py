@@ -25,7 +25,7 @@ from test_bad_inputs import ANSWERS, HISTORY_EDIT, TAKEN, Env, run_merge
 
 import figures
 from badfiles import Package, data_tables
-from test_returns_support import CHILDREN, CYCLE, DPH, HISTORY, HOUSING, NOW, read_manifest
+from test_returns_support import CHILDREN, CYCLE, DPH, HISTORY, HOUSING, NOW, issued_files, read_manifest
 
 
 def resign(env: Env, change: Callable[[Manifest], Manifest], key: bytes | None, name: str,
@@ -204,7 +204,9 @@ def test_an_earlier_copy_after_a_reissue(env: Env) -> None:
     from hwbs_xl.issue.generate import generate
 
     old = env.filled(name="old copy.xlsx")
-    generate(env.paths, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), example_contact=True, command="test")
+    issued_files(env.paths)[DPH].unlink()  # the issued file lost: the coordinator issues the lead a new one
+    generate(env.paths, lead=DPH, now=datetime(2024, 9, 27, 9, 0, tzinfo=NOW.tzinfo), example_contact=True,
+             reissue=True, command="test")
     caught(env, [old], "workbook-not-issued")
 
 

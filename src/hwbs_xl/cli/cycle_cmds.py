@@ -200,9 +200,12 @@ def lead_rename(ctx: Context, old: str, new: str) -> None:
               help="Also write an e-mail draft (.eml) per lead with the workbook attached, to open in Outlook and send.")
 @click.option("--example-contact", is_flag=True,
               help="Issue although plan.toml's coordinator is still the bundled example address (a trial run).")
+@click.option("--reissue", is_flag=True,
+              help="Replace workbooks already issued this cycle that the register has moved on from (an action "
+                   "reassigned, history corrected). Workbooks that still match are never rewritten.")
 @click.pass_obj
 def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name: str | None, drafts: bool,
-             example_contact: bool) -> None:
+             example_contact: bool, reissue: bool) -> None:
     """Write one update workbook per lead for the open cycle, and the distribution list.
 
     An action with several leads goes into each lead's workbook. Each workbook is
@@ -212,12 +215,16 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     from ..issue.generate import generate as run
 
     result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
-                 command=ctx.command_line(), example_contact=example_contact)
+                 command=ctx.command_line(), example_contact=example_contact, reissue=reissue)
     c = result.cycle
     due = long_date(c.due_date) if c.due_date else "no due date"
     click.echo(f"Cycle {c.label} (due {due}): {len(result.workbooks)} workbook(s) in {result.out_dir}")
     for w in result.workbooks:
-        click.echo(f"  {len(w.actions):>3} action(s)  {w.path.name}")
+        again = "  (replaces the earlier one)" if w.lead in result.replaced else ""
+        click.echo(f"  {len(w.actions):>3} action(s)  {w.path.name}{again}")
+    if result.unchanged:
+        click.echo(f"{len(result.unchanged)} workbook(s) issued earlier still match the register and were kept as "
+                   "sent (not rewritten; returns of them stay valid).")
     click.echo(f"Distribution list: {result.distribution[0].name}, {result.distribution[1].name}")
     if result.drafts:
         click.echo(f"E-mail drafts: {len(result.drafts)} in {result.drafts[0].parent}")

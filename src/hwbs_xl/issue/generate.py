@@ -56,6 +56,8 @@ class GenerateResult:
     report: Report = field(default_factory=Report)
     batch_id: int | None = None
     no_address: tuple[str, ...] = ()  # leads whose draft has no To: (no entry in contacts.toml)
+    unchanged: tuple[str, ...] = ()  # leads whose workbook already issued still matches: kept, not rewritten
+    replaced: tuple[str, ...] = ()  # leads whose earlier workbook this run replaced (--reissue)
 
     @property
     def files(self) -> list[Path]:
@@ -160,12 +162,18 @@ def _record_path(paths: PlanPaths, path: Path) -> str:
 
 def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = None, lead: str | None = None,
              drafts: bool = False, now: datetime | None = None, command: str,
-             example_contact: bool = False) -> GenerateResult:
+             example_contact: bool = False, reissue: bool = False) -> GenerateResult:
     """Write one workbook per lead for the open cycle (or only ``lead``'s), the distribution list, and
     with ``drafts`` an .eml per lead; record each issued workbook in the register (one batch).
 
     Refused (UsageProblem) while plan.toml's coordinator is still the bundled example, whose address every
-    workbook and draft would tell leads to return to, unless ``example_contact`` (a trial, the demo)."""
+    workbook and draft would tell leads to return to, unless ``example_contact`` (a trial, the demo).
+
+    A lead may be filling in a workbook already issued this cycle, so a second run never voids one: a lead
+    whose issued workbook still shows what the register holds keeps it (nothing rewritten, its record
+    stands, returns from it stay valid); one whose workbook the register has moved on from (an action
+    reassigned, history corrected) is replaced only with ``reissue``, else the run stops saying which and
+    why, before anything is written."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     if not example_contact:
         refuse_example_contact(paths)
@@ -181,6 +189,9 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
         contacts = {k: str(v) for k, v in templates.read_settings("contacts.toml", paths.root)["leads"].items()}
         issued: list[IssuedWorkbook] = []
         records: list[IssuedRecord] = []
+        earlier = {r.lead: r for r in reg.issued(cyc.label)}
+        unchanged: list[str] = []
+        moved_on: list[tuple[str, str]] = []  # (lead, what changed) for workbooks a reissue would replace
         with plan_lock(paths.lock, "write the lead workbooks"):
             # Refuse before writing anything when one target is open in Excel or read-only.
             for name in chosen:
@@ -195,6 +206,12 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
                                             f"it back: {problem}. No workbook was written; those issued before "
                                             "are as they were.", hint="Run the command again; if it fails again, "
                                             "report it (with --debug).", code="output-check-failed")
+                    change = _change_since(paths, earlier.get(name), manifest, values)
+                    if change == "":
+                        unchanged.append(name)
+                        continue
+                    if change is not None:
+                        moved_on.append((name, change))
                     path = staged.add(out_dir / names[name], data)
                     draft = staged.add(*_draft(paths, ctx, out_dir, name, contacts.get(name, ""), path, data,
                                                len(groups[name]))) if drafts else None
@@ -204,6 +221,14 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
                     records.append(IssuedRecord(cycle=cyc.label, lead=name, file=_record_path(paths, path), sha256=sha,
                                                 generated_at=ctx.generated_at, template_version=ctx.template_version,
                                                 manifest=to_record(manifest, values)))
+                if moved_on and not reissue:  # leaving the block by raising discards every staged file
+                    raise UsageProblem(
+                        f"{len(moved_on)} lead(s) already have a workbook for {cyc.label} that the register has "
+                        "moved on from: " + "; ".join(f"{lead} ({why})" for lead, why in moved_on) + ". Nothing "
+                        "was written.", code="reissue-needed",
+                        hint="To replace those workbooks run again with --reissue (returns of the earlier copies "
+                             "are then checked against the new one), or --lead NAME for one lead at a time. "
+                             f"{len(unchanged)} other workbook(s) still match and would be kept as they are.")
             entries = [DistributionEntry(w.lead, contacts.get(w.lead, ""), w.path.name, w.actions, cyc.due_date)
                        for w in issued]
             entries += _earlier_entries(reg, cyc, groups, {w.lead for w in issued}, contacts)
@@ -217,7 +242,35 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
     return GenerateResult(cycle=cyc, out_dir=out_dir, workbooks=tuple(issued), distribution=dist,
                           drafts=tuple(w.draft for w in issued if w.draft), report=report,
                           batch_id=b.id if b.changes else None,
-                          no_address=tuple(w.lead for w in issued if w.draft and not contacts.get(w.lead)))
+                          no_address=tuple(w.lead for w in issued if w.draft and not contacts.get(w.lead)),
+                          unchanged=tuple(unchanged), replaced=tuple(lead for lead, _ in moved_on))
+
+
+def _change_since(paths: PlanPaths, earlier: IssuedRecord | None, manifest: Manifest,
+                  values: dict[str, dict[str, str]]) -> str | None:
+    """How a lead's new workbook differs from the one already issued to them this cycle: None when none
+    was issued, "" when the issued one still shows exactly this (same rows, same locked values, same
+    template, and its file still as written), else what changed, in a coordinator's words."""
+    if earlier is None:
+        return None
+    before, before_values = from_record(earlier.manifest)
+    old_ids, new_ids = [r.action_id for r in before.rows], [r.action_id for r in manifest.rows]
+    if old_ids != new_ids:
+        added, dropped = sorted(set(new_ids) - set(old_ids)), sorted(set(old_ids) - set(new_ids))
+        bits = ([f"now also {', '.join(added)}"] if added else []) + ([f"no longer {', '.join(dropped)}"] if dropped else [])
+        return "; ".join(bits) or "its actions are in another order"
+    edited = [a for a in new_ids if before_values.get(a) != values.get(a)]
+    if edited:
+        return f"what it shows of {', '.join(edited)} has changed"
+    if (before.template_version, before.columns, before.header_row) != (manifest.template_version, manifest.columns,
+                                                                        manifest.header_row):
+        return "the templates have changed"
+    file = Path(earlier.file) if Path(earlier.file).is_absolute() else paths.root / earlier.file
+    try:
+        same_file = hashlib.sha256(file.read_bytes()).hexdigest() == earlier.sha256
+    except OSError:
+        same_file = False
+    return "" if same_file else "the issued file is missing or was changed"
 
 
 def refuse_example_contact(paths: PlanPaths) -> None:
