@@ -115,3 +115,22 @@ def test_settle_says_an_error_once_with_what_to_do_and_whose_name_it_records(tmp
     monkeypatch.setenv("HWBS_COORDINATOR", "Jo Bloggs")
     named = runner.invoke(main, ["--plan", plan, "settle", "2", "new", "--by", "A. Coordinator"])
     assert named.exit_code == 0 and "by A. Coordinator" in named.output and "--by NAME" not in named.output
+
+
+def test_log_and_undo_say_what_a_batch_did_one_line_each_without_paths(tmp_path) -> None:
+    from hwbs_xl.demo.sample import BARNET_FILES
+
+    plan = str(tmp_path / "plan")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--plan", plan, "import", *map(str, BARNET_FILES)]).exit_code == 0
+    assert runner.invoke(main, ["--plan", plan, "settle", "1", "new", "--by", "Jo"]).exit_code == 0
+    undone = runner.invoke(main, ["--plan", plan, "undo", "3"])
+    assert undone.exit_code == 0
+    assert "Undid batch 3 (" in undone.output and "settled flag 1 (link of " in undone.output
+    log = runner.invoke(main, ["--plan", plan, "log"]).output.splitlines()
+    assert len(log) == 4 and all(line.split()[0].isdigit() for line in log), log  # one line a batch
+    assert "settled flag 1 (link of" in log[2] and "as 'new'" in log[2] and "[undone by batch 4]" in log[2]
+    assert "undid batch 3: settled flag 1" in log[3]
+    assert str(tmp_path) not in "\n".join(log)
+    files = runner.invoke(main, ["--plan", plan, "log", "--files"]).output
+    assert "barnet-2023-04.md" in files

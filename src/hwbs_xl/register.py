@@ -274,7 +274,7 @@ class Register:
                 hint="Undo those first (newest first), then undo this one.")
         changes = self.conn.execute(
             "SELECT tbl, pk, before, after FROM changes WHERE batch_id = ? ORDER BY seq DESC", (batch_id,)).fetchall()
-        with self.batch("undo", command=command, summary=f"undo of batch {batch_id} ({info.kind})",
+        with self.batch("undo", command=command, summary=f"undid batch {batch_id}: {info.summary or info.kind}",
                         undoes=batch_id) as b:
             for ch in changes:
                 key = json.loads(ch["pk"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from . import Context, main
@@ -23,9 +25,10 @@ def init(ctx: Context, title: str | None) -> None:
 
 
 @main.command()
+@click.option("--files", "show_files", is_flag=True, help="Also list the files each batch read or wrote.")
 @click.pass_obj
-def log(ctx: Context) -> None:
-    """List every change made to the register (batches), oldest first."""
+def log(ctx: Context, show_files: bool) -> None:
+    """List every change made to the register (batches), oldest first, one line each."""
     from ..register import Register
 
     with Register.open(ctx.paths) as reg:
@@ -33,11 +36,31 @@ def log(ctx: Context) -> None:
     if not batches:
         click.echo("No changes yet.")
     for b in batches:
-        state = f"  [undone by {b.undone_by}]" if b.undone_by else ""
-        click.echo(f"{b.id:>4}  {b.started_at}  {b.kind:<9} {b.changes:>4} changes  by {b.who}{state}")
-        click.echo(f"      {b.summary or b.command}")
-        for f in b.files:
-            click.echo(f"      file: {f}")
+        state = f"  [undone by batch {b.undone_by}]" if b.undone_by else ""
+        click.echo(f"{b.id:>4}  {_when(b.started_at)}  {b.summary or b.command}  ({b.who}){state}")
+        if show_files:
+            for f in b.files:
+                click.echo(f"        {_shown_path(ctx.paths.root, f)}")
+
+
+def _when(stamp: str) -> str:
+    """"2024-10-03T09:15:00+00:00" as a coordinator reads it: "3 Oct 2024 09:15"."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return f"{moment.day:>2} {moment:%b %Y %H:%M}"
+
+
+def _shown_path(root: Path, file: str) -> str:
+    """A file relative to the plan folder when it is inside it (no absolute paths in the log)."""
+    path = Path(file)
+    try:
+        return str(path.relative_to(root)) if path.is_absolute() else file
+    except ValueError:
+        return file
 
 
 @main.command()
@@ -49,7 +72,8 @@ def undo(ctx: Context, batch: int) -> None:
 
     with Register.open(ctx.paths) as reg:
         done = reg.undo(batch, command=ctx.command_line())
-    click.echo(f"Undid batch {batch} ({done.changes} changes) as batch {done.id}.")
+    click.echo(f"Undid batch {batch} ({done.changes} changes) as batch {done.id}: "
+               f"{done.summary.split(': ', 1)[-1]}.")
 
 
 @main.command()

@@ -156,7 +156,7 @@ def settle_in(reg: Register, decisions: list[tuple[int, Any]], *, by: str | None
         return SettleResult(report, None, [])
     who = by or coordinator_name()
     when = now_iso()
-    with reg.batch(kind, command=command, summary=f"settled {len(chosen)} flag(s) by {who}") as b:
+    with reg.batch(kind, command=command, summary=_settled_summary(chosen)) as b:
         done: set[int] = set()
         for d in chosen:
             _apply(reg, b, d, who, when, vocab)
@@ -167,6 +167,14 @@ def settle_in(reg: Register, decisions: list[tuple[int, Any]], *, by: str | None
         touched |= {d.value for d in chosen if d.flag.field == "link" and d.value != NEW}
         _refresh_review_marks(reg, b, {a for a in touched if a})
     return SettleResult(report, b.id, sorted(done), who)
+
+
+def _settled_summary(chosen: list[_Decision]) -> str:
+    """What the log says a settle did: which flag was settled to what (the first few; the log adds who)."""
+    shown = "; ".join(f"flag {d.flag.id} ({d.flag.field} of {d.flag.action_id}, {d.flag.cycle}) as {d.shown!r}"
+                      for d in chosen[:3])
+    more = f"; and {len(chosen) - 3} more" if len(chosen) > 3 else ""
+    return f"settled {shown}{more}"
 
 
 def _cell_text(value: Any) -> str:
