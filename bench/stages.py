@@ -125,7 +125,8 @@ def step_open_cycle(w: Work) -> dict[str, Any]:
     except NotBuilt:
         _open_cycle_by_hand(w.paths)
         raise
-    opening, seconds = timed(lambda: open_cycle(w.paths, synth.NEW_CYCLE, synth.NEW_CYCLE_DUE, command=COMMAND))
+    opening, seconds = timed(lambda: open_cycle(w.paths, synth.NEW_CYCLE, synth.NEW_CYCLE_DUE, command=COMMAND,
+                                                open_flags=True))
     carried = len(getattr(opening, "carried", ()) or ())
     return {"items": carried, "seconds": seconds, "unit": "actions"}
 
@@ -144,7 +145,8 @@ def _open_cycle_by_hand(paths: PlanPaths) -> None:
 
 def step_generate(w: Work) -> dict[str, Any]:
     generate = stage("issue.generate", "generate")
-    result, seconds = timed(lambda: generate(w.paths, now=GENERATED_AT, command=COMMAND, example_contact=True))
+    result, seconds = timed(lambda: generate(w.paths, now=GENERATED_AT, command=COMMAND, example_contact=True,
+                                             open_flags=True))
     files = [Path(f) for f in getattr(result, "files", []) if str(f).endswith(".xlsx")]
     w.save_list("generated", files)
     return {"items": len(files), "seconds": seconds, "unit": "workbooks",

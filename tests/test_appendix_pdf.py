@@ -40,8 +40,8 @@ TABLE_FIELDS = ("key_area", "activity", "lead", "start", "finish", "status", "pr
 def barnet(tmp_path_factory: pytest.TempPathFactory) -> PlanPaths:
     paths = PlanPaths(tmp_path_factory.mktemp("typst") / "plan")
     import_files(paths, list(BARNET_FILES), command="test import")
-    open_cycle(paths, "October 2024", date(2024, 10, 18), command="test open")
-    issued = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), example_contact=True, command="test generate")
+    open_cycle(paths, "October 2024", date(2024, 10, 18), open_flags=True, command="test open")
+    issued = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), example_contact=True, open_flags=True, command="test generate")
     merge(paths, fill_for_demo(paths, issued.files, count=3), command="test merge")
     return paths
 

@@ -30,8 +30,9 @@ def barnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, leadboo
     reg, _ = init_plan(paths, BARNET_TITLE)
     reg.close()
     pipeline.import_files(paths, [BARNET_2023, BARNET_2024], cycle=None, command="test import")
-    open_cycle(paths, "October 2024", date(2024, 11, 15), command="test")
-    return paths, leadbook.generate(paths, drafts=True, now=NOW, example_contact=True, command="test generate")
+    open_cycle(paths, "October 2024", date(2024, 11, 15), open_flags=True, command="test")
+    return paths, leadbook.generate(paths, drafts=True, now=NOW, example_contact=True, open_flags=True,
+                                    command="test generate")
 
 
 def test_every_lead_gets_every_action_they_lead(barnet) -> None:  # type: ignore[no-untyped-def]

@@ -38,8 +38,8 @@ def barnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanPaths, list[Pa
     reg, _ = init_plan(paths, BARNET_TITLE)
     reg.close()
     pipeline.import_files(paths, list(BARNET_FILES), cycle=None, command="test import")
-    open_cycle(paths, CYCLE, date(2024, 10, 18), command="test")
-    result = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), example_contact=True, command="test generate")
+    open_cycle(paths, CYCLE, date(2024, 10, 18), open_flags=True, command="test")
+    result = generate(paths, now=datetime(2024, 9, 20, 9, 0, tzinfo=UTC), example_contact=True, open_flags=True, command="test generate")
     return paths, result.files
 
 

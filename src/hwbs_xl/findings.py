@@ -157,6 +157,7 @@ CODES: dict[str, Code] = {
     "internal-error": Code(ERROR, ANY, "hwbs-xl failed unexpectedly (a bug); nothing was half-written. Run again with --debug and report the output (exit 4).", STOP),
     "file-not-found": Code(ERROR, IMPORT, "A file named to import is not a file (the import report shows it as import-unreadable).", STOP),
     "text-too-long": Code(ERROR, ANY, "A text is longer than a spreadsheet cell can hold (32,767 characters); nothing was written (exit 1).", STOP),
+    "open-flags": Code(ERROR, ISSUE, "cycle open or generate stopped: questions the import could not decide are still open for the actions concerned; settle them (flags, settle, review) or pass --open-flags to go on, the leads then seeing those statuses as not confirmed (exit 2).", STOP),
     "reissue-needed": Code(ERROR, ISSUE, "generate stopped before writing: some leads already have a workbook for this cycle that the register has moved on from; run again with --reissue to replace them (exit 2).", STOP),
     "example-contact": Code(ERROR, ISSUE, "generate stopped: plan.toml's coordinator is still the bundled example, whose address every workbook and draft would give the leads; set your own, or pass --example-contact for a trial (exit 2).", STOP),
     "output-check-failed": Code(ERROR, ISSUE_APPENDIX, "A workbook was written but did not read back as written; nothing was kept (exit 3).", STOP),

@@ -247,17 +247,20 @@ def columns(layout: dict[str, Any], history: Sequence[Cycle]) -> list[Column]:
         out.append(Column(c["key"], c["heading"], c["width"], band))
     return out
 
-def issued_status_text(u: Update | None, vocab: StatusVocabulary, not_in_cycle: str) -> str:
+def issued_status_text(u: Update | None, vocab: StatusVocabulary, history: Mapping[str, str]) -> str:
+    """A history status cell as the lead reads it: the status, the template's "not in this cycle", or,
+    while the status is still to be settled (a fragment the import could not map), the template's "not
+    confirmed" wording, never the raw fragment (a lead shown "by target date" in red would copy it)."""
     if u is None:
-        return not_in_cycle
+        return history["not_in_cycle"]
     status = vocab.by_key(u.status)
     if status is not None:
         return status.label
-    return u.status_raw.strip() or vocab.unknown_label
+    return history["status_not_confirmed"] if u.status_raw.strip() else vocab.unknown_label
 
 
 def issued_values(a: Action, cols: Sequence[Column], updates: Mapping[tuple[str, str], Update],
-                  vocab: StatusVocabulary, not_in_cycle: str) -> dict[str, str]:
+                  vocab: StatusVocabulary, history: Mapping[str, str]) -> dict[str, str]:
     """The text of every locked cell of one action's row, as issued (months as "YYYY-MM")."""
     values: dict[str, str] = {}
     for c in cols:
@@ -273,7 +276,7 @@ def issued_values(a: Action, cols: Sequence[Column], updates: Mapping[tuple[str,
             m = a.start if c.key == "start" else a.finish
             values[c.key] = m.iso if m else ""
         elif c.key.startswith("status@"):
-            values[c.key] = issued_status_text(updates.get((a.id, c.key[7:])), vocab, not_in_cycle)
+            values[c.key] = issued_status_text(updates.get((a.id, c.key[7:])), vocab, history)
         elif c.key.startswith("progress@"):
             u = updates.get((a.id, c.key[9:]))
             values[c.key] = u.progress if u else ""

@@ -43,8 +43,11 @@ def cycle(ctx: click.Context) -> None:
 @click.option("--keep", "keep", multiple=True, metavar="ACTION",
               help="Keep this action in the plan although its status (Completed, Incorporated) would retire it. "
                    "Repeat for several.")
+@click.option("--open-flags", is_flag=True,
+              help="Go on although questions the import could not decide are still open (leads see them as not confirmed).")
 @click.pass_obj
-def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep: tuple[str, ...]) -> None:
+def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep: tuple[str, ...],
+               open_flags: bool) -> None:
     """Open the next reporting cycle LABEL, such as "October 2024"; the previous one closes.
 
     \b
@@ -61,7 +64,7 @@ def cycle_open(ctx: Context, label: str, due: str, report_date: str | None, keep
 
     due_date = _date(due, "--due")
     result = open_cycle(ctx.paths, label, due_date, report_date=_date(report_date, "--report-date"),
-                        keep=list(keep), command=ctx.command_line())
+                        keep=list(keep), command=ctx.command_line(), open_flags=open_flags)
     c = result.cycle
     click.echo(f"Opened cycle {c.label}, due {long_date(due_date)} (batch {result.batch_id}).")
     if result.due_passed:
@@ -200,12 +203,14 @@ def lead_rename(ctx: Context, old: str, new: str) -> None:
               help="Also write an e-mail draft (.eml) per lead with the workbook attached, to open in Outlook and send.")
 @click.option("--example-contact", is_flag=True,
               help="Issue although plan.toml's coordinator is still the bundled example address (a trial run).")
+@click.option("--open-flags", is_flag=True,
+              help="Issue although questions the import could not decide are still open (leads see them as not confirmed).")
 @click.option("--reissue", is_flag=True,
               help="Replace workbooks already issued this cycle that the register has moved on from (an action "
                    "reassigned, history corrected). Workbooks that still match are never rewritten.")
 @click.pass_obj
 def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name: str | None, drafts: bool,
-             example_contact: bool, reissue: bool) -> None:
+             example_contact: bool, open_flags: bool, reissue: bool) -> None:
     """Write one update workbook per lead for the open cycle, and the distribution list.
 
     An action with several leads goes into each lead's workbook. Each workbook is
@@ -215,7 +220,8 @@ def generate(ctx: Context, cycle_label: str | None, out: Path | None, lead_name:
     from ..issue.generate import generate as run
 
     result = run(ctx.paths, cycle=cycle_label, out=out, lead=lead_name, drafts=drafts, now=None,
-                 command=ctx.command_line(), example_contact=example_contact, reissue=reissue)
+                 command=ctx.command_line(), example_contact=example_contact, reissue=reissue,
+                 open_flags=open_flags)
     c = result.cycle
     due = long_date(c.due_date) if c.due_date else "no due date"
     click.echo(f"Cycle {c.label} (due {due}): {len(result.workbooks)} workbook(s) in {result.out_dir}")

@@ -136,8 +136,9 @@ def demo(ctx: click.Context, demo_plan: str | None) -> None:
     step(f"2. Print Appendix A for {DEMO_HISTORY_CYCLE} from the imported history")
     _carry_on(ctx, appendix, "the xlsx was written", cycle=DEMO_HISTORY_CYCLE, formats="xlsx,pdf", out=None)
     step(f"3. Open the {DEMO_CYCLE} cycle and write one workbook per lead")
-    ctx.invoke(cycle_open, label=DEMO_CYCLE, due=DEMO_DUE.isoformat(), report_date=None, keep=())
-    ctx.invoke(generate, cycle_label=None, out=None, lead_name=None, drafts=True, example_contact=True, reissue=False)
+    ctx.invoke(cycle_open, label=DEMO_CYCLE, due=DEMO_DUE.isoformat(), report_date=None, keep=(), open_flags=True)
+    ctx.invoke(generate, cycle_label=None, out=None, lead_name=None, drafts=True, example_contact=True, reissue=False,
+               open_flags=True)
     step(f"4. DEMONSTRATION: fill {DEMO_RETURNS} workbooks as leads would, then merge them")
     filled = fill_for_demo(paths, issued_workbooks(paths), count=DEMO_RETURNS)
     for path in filled:

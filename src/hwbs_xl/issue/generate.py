@@ -22,6 +22,7 @@ from ..findings import Report
 from ..manifest import MANIFEST_SHEET, Manifest, from_cells, from_record, load_key, plan_id, to_record
 from ..model import Action, Cycle, IssuedRecord
 from ..paths import PlanPaths, distinct_file_names, slug
+from ..plan.cycle import refuse_open_flags
 from ..register import Register, issued_row
 from ..safeio import StagedFiles, check_writable, plan_lock
 from ..templates import fill
@@ -162,7 +163,7 @@ def _record_path(paths: PlanPaths, path: Path) -> str:
 
 def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = None, lead: str | None = None,
              drafts: bool = False, now: datetime | None = None, command: str,
-             example_contact: bool = False, reissue: bool = False) -> GenerateResult:
+             example_contact: bool = False, reissue: bool = False, open_flags: bool = False) -> GenerateResult:
     """Write one workbook per lead for the open cycle (or only ``lead``'s), the distribution list, and
     with ``drafts`` an .eml per lead; record each issued workbook in the register (one batch).
 
@@ -184,6 +185,9 @@ def generate(paths: PlanPaths, *, cycle: str | None = None, out: Path | None = N
         ctx = _context(paths, reg, cyc, key, now)
         groups = _by_lead(reg.actions(include_retired=False), report)
         chosen = _choose_leads(groups, lead)
+        if not open_flags:
+            refuse_open_flags(reg, {a.id for name in chosen for a in groups[name]}, "issue the workbooks",
+                              history_before=cyc)
         out_dir = Path(out) if out is not None else paths.issued(cyc.label)
         names = _file_names(list(groups), ctx.layout, cyc.label, out_dir)
         contacts = {k: str(v) for k, v in templates.read_settings("contacts.toml", paths.root)["leads"].items()}

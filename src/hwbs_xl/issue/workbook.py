@@ -242,7 +242,7 @@ def _title_rows(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], val
 
 
 def _action_row(ws: Any, fmt: Formats, ctx: Context, cols: Sequence[Column], row: int, a: Action) -> dict[str, str]:
-    values = issued_values(a, cols, ctx.updates, ctx.vocab, ctx.layout["history"]["not_in_cycle"])
+    values = issued_values(a, cols, ctx.updates, ctx.vocab, ctx.layout["history"])
     height = 0.0
     for i, c in enumerate(cols):
         if c.key in MONTH_FIELDS:

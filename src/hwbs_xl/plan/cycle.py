@@ -78,7 +78,8 @@ def _retire_reason(a: Action, history: list[Update], vocab: StatusVocabulary, pr
 
 
 def open_cycle(paths: PlanPaths, label: str, due: date, *, report_date: date | None = None,
-               keep: Sequence[str] = (), command: str, today: date | None = None) -> CycleOpening:
+               keep: Sequence[str] = (), command: str, today: date | None = None,
+               open_flags: bool = False) -> CycleOpening:
     """Open the next reporting cycle ``label`` (see the module docstring for the rule). ``today`` (default:
     the computer's date) only decides whether to say that ``due`` has already passed."""
     label = " ".join(label.split())
@@ -96,6 +97,8 @@ def open_cycle(paths: PlanPaths, label: str, due: date, *, report_date: date | N
             raise UsageProblem(f"{label!r} would come before the latest cycle, {prev.label!r}.",
                                hint="Name the new cycle after the month it reports on, later than the last one.")
         actions = {a.id: a for a in reg.actions()}
+        if not open_flags:
+            refuse_open_flags(reg, {a.id for a in actions.values() if a.state == "active"}, "open a cycle")
         unknown = [k for k in keep if k not in actions]
         if unknown:
             raise NotFound(f"No action called {', '.join(unknown)}.", hint="Check the IDs with `hwbs-xl export`.")
@@ -141,6 +144,25 @@ def open_cycle(paths: PlanPaths, label: str, due: date, *, report_date: date | N
         return CycleOpening(cycle=new_cycle, closed=tuple(c.label for c in closed), carried=tuple(carried),
                             retired=tuple(retired), kept=tuple(kept), finish_moved=tuple(moved), batch_id=b.id,
                             titles={i: actions[i].title for i in sorted(named)}, due_passed=due < (today or date.today()))
+
+
+def refuse_open_flags(reg: Register, action_ids: set[str], doing: str, *, history_before: Cycle | None = None) -> None:
+    """Stop before ``doing`` when questions about these actions' history are still open (what an import
+    could not decide, in the cycles before ``history_before`` when given): leads would otherwise be asked
+    about history nobody has confirmed (they see it as "not confirmed"). Questions a merge raised in the
+    open cycle itself (two leads' conflicting updates) are the coordinator's, not the history's."""
+    open_ones = [f for f in reg.flags(open_only=True) if f.action_id in action_ids
+                 and (history_before is None or f.cycle != history_before.label)]
+    if not open_ones:
+        return
+    shown = "; ".join(f"flag {f.id} ({f.field} of {f.action_id}, {f.cycle}: {f.raw!r})" for f in open_ones[:5])
+    more = f"; and {len(open_ones) - 5} more" if len(open_ones) > 5 else ""
+    raise UsageProblem(
+        f"Before you {doing}: {len(open_ones)} question(s) the import could not decide are still open for "
+        f"these actions: {shown}{more}. Nothing was changed.", code="open-flags",
+        hint="Settle them first (`hwbs-xl flags` lists them with the answers each takes; `hwbs-xl settle ID "
+             "VALUE`, or all at once with `hwbs-xl review`), or run again with --open-flags to go on: the leads "
+             "then see those statuses as not confirmed.")
 
 
 # ---- coordinator edits ---------------------------------------------------------------------------------
