@@ -1004,7 +1004,7 @@ CASES = [
          {"KA1-02": {"progress": "Line A\nLine B from Windows"},
           "KA2-02": {"progress": "The code _x0041_ stays as typed, and _x005F_ too."}}),
     Case("26-control-characters", _control_chars, ("text-control-chars",), UPDATED,
-         {"KA2-02": {"progress": "Done.\u240bNext line from Word\u2401end"}}),
+         {"KA2-02": {"progress": "Done.\nNext line from Word\u2401end"}}),  # Word's Shift+Enter: a line break
     Case("27-text-over-a-cell", _too_long, ("text-truncated",), UPDATED,
          {k: v for k, v in TAKEN.items() if k != "KA2-02"}, check=_long_text_in_report),
     Case("28-whitespace-and-blanks", _whitespace, ("row-not-updated",), UPDATED,

@@ -254,3 +254,26 @@ def test_clip_and_first_words() -> None:
     assert clip("a  b\nc", 10) == "a b c" and clip("x" * 50, 40) == "x" * 39 + "…"
     assert clip("y" * 200, 160, mark="...") == "y" * 157 + "..." and len(clip("z" * 41, 40)) == 40
     assert first_words("one two three", 2) == "one two …" and first_words("one two", 2) == "one two"
+
+
+def test_a_vertical_tab_from_word_is_a_line_break_not_a_marker(tmp_path: Path) -> None:
+    """Shift+Enter in Word, pasted into a cell, arrives as a vertical tab: the lead meant a new line, so it
+    is one, and no "control characters" finding is raised for it (a real control character still is)."""
+    import xlsxwriter
+
+    from hwbs_xl.sheets.reader import read_file
+    from hwbs_xl.sheets.values import cell_text
+
+    path = tmp_path / "vt.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Update")
+    ws.write_string(0, 0, "Done.\x0bNext line")
+    ws.write_string(1, 0, "Bell\x07 and\x0bbreak")
+    wb.close()
+    book = read_file(path).book
+    assert book is not None
+    sheet = book.sheet("Update")
+    assert sheet is not None
+    first, second = cell_text(sheet, 1, 1), cell_text(sheet, 2, 1)
+    assert first.text == "Done.\nNext line" and "text-control-chars" not in first.notes
+    assert second.text == "Bell\u2407 and\nbreak" and "text-control-chars" in second.notes

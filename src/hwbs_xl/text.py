@@ -1,6 +1,7 @@
 """One rule for the text people type, used by every import, return and output.
 
-- Line endings: CRLF and lone CR become LF (Excel stores CRLF, LibreOffice LF: the same text either way).
+- Line endings: CRLF and lone CR become LF (Excel stores CRLF, LibreOffice LF: the same text either way);
+  so does a vertical tab, the line break Word's Shift+Enter leaves in text pasted from a document.
 - A cell's text is trimmed at both ends; inside it, the lead's spacing and line breaks are kept.
 - Blank means empty after trimming: "", "   " and a missing cell are all blank, so none looks "changed".
 - Control characters (other than tab and LF) cannot be stored in xlsx: each is replaced by its visible
@@ -34,9 +35,12 @@ def has_controls(text: str) -> bool:
 
 
 def visible_controls(text: str) -> str:
-    """Replace control characters with their visible pictures (\\x0b -> U+240B); surrogates with U+FFFD."""
+    """Replace control characters with their visible pictures (\\x01 -> U+2401), a vertical tab with a line
+    break; surrogates with U+FFFD."""
     if _ANY_UNSTORABLE.search(text) is None:  # nearly every text: one scan, no copy (half a million a merge)
         return text
+    # Word's Shift+Enter pastes a vertical tab: to the person who typed it, a line break like Alt+Enter.
+    text = text.replace("\x0b", "\n")
     text = _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group()) if ord(m.group()) < 0x20 else 0x2421), text)
     return _XML_INVALID.sub("\ufffd", text)
 

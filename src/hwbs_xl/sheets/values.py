@@ -65,7 +65,7 @@ def cell_text(sheet: Sheet, row: int, col: int) -> CellText:
         notes.append("cell-error-value")
     else:
         raw = value_text(sheet.value(row, col))
-    if has_controls(raw.replace("\r", "")):
+    if has_controls(raw.replace("\r", "").replace("\x0b", "")):  # a vertical tab is a line break, not a control
         notes.append("text-control-chars")
     return CellText(normalise(raw), raw, notes)
 
