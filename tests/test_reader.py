@@ -277,3 +277,19 @@ def test_a_vertical_tab_from_word_is_a_line_break_not_a_marker(tmp_path: Path) -
     first, second = cell_text(sheet, 1, 1), cell_text(sheet, 2, 1)
     assert first.text == "Done.\nNext line" and "text-control-chars" not in first.notes
     assert second.text == "Bell\u2407 and\nbreak" and "text-control-chars" in second.notes
+
+
+def test_a_workbook_sent_inside_a_zip_is_told_to_be_unzipped(tmp_path: Path) -> None:
+    """A lead (or the mail system) zipped the workbook: "save it again" would not help; unzipping does."""
+    import io
+    import zipfile
+
+    from hwbs_xl.sheets.reader import read_bytes
+
+    workbook = (FOREIGN / "xw_shared_strings01.xlsx").read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("October-2024 - Director of Public Health.xlsx", workbook)
+    got = read_bytes(buf.getvalue(), "return.zip")
+    assert got.book is None and [f.code for f in got.findings] == ["file-zipped"]
+    assert "Unzip it" in got.findings[0].message and "Director of Public Health.xlsx" in got.findings[0].message

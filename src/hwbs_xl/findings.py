@@ -135,6 +135,7 @@ CODES: dict[str, Code] = {
     "text-truncated": Code(ERROR, RETURNS, "Text is longer than a spreadsheet cell can hold (32,767 characters); kept whole in the report, not taken."),
     "locked-value-changed": Code(WARNING, RETURNS, "A locked cell (history, ID or wording) differs from what was issued; the register keeps the issued value."),
     "formula-in-text-cell": Code(WARNING, RETURNS, "A formula was typed into a text cell; it was kept as the text typed, never calculated."),
+    "file-zipped": Code(ERROR, READING, "The file is a zip archive with a workbook inside, not the workbook itself; unzip it and use the workbook."),
     "text-control-chars": Code(WARNING, RETURNS, "Text contains control characters (often pasted from Word); each was replaced by a visible marker."),
     "merged-cells-in-input": Code(WARNING, RETURNS, "Cells in the update area were merged; the value was read from the top-left cell."),
     # merging returns into the register

@@ -201,7 +201,16 @@ def _norm(part: str) -> str:
     return part.replace("\\", "/").lstrip("/")
 
 
+SPREADSHEET_ENDINGS = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
 def _sniff_ooxml(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> Sniffed:
+    inside = [p for p, info in parts.items() if p.casefold().endswith(SPREADSHEET_ENDINGS) and info.file_size > 0]
+    if "[Content_Types].xml" not in parts and inside:  # a workbook sent inside a .zip (not a damaged one)
+        shown = ", ".join(p.rsplit("/", 1)[-1] for p in inside[:3])
+        raise Refused("file-zipped", f"{name} is a zip archive with the workbook inside it ({shown}), not the "
+                      "workbook itself. Unzip it (right-click it, then Extract All) and save the workbook from "
+                      "inside into the returns folder, or ask the lead to attach the workbook itself.", part=inside[0])
     if "[Content_Types].xml" not in parts:
         raise Refused("file-corrupt", f"{name} is a zip file but not a complete workbook: the part "
                       "[Content_Types].xml is missing. Ask the lead to save the workbook again from Excel or LibreOffice.",
