@@ -83,3 +83,31 @@ def test_libreoffice_prints_a_barnet_workbook(barnet, soffice: str, tmp_path: Pa
     for action_id in biggest.actions:
         assert action_id in text
     assert "Page 1 of" in text
+
+
+def test_the_first_yellow_column_is_on_screen_when_the_workbook_opens(barnet) -> None:  # type: ignore[no-untyped-def]
+    """At 100 % on a 1366 x 768 laptop (about 1,306 pixels of sheet once row numbers and the scroll bar are
+    drawn), the Update sheet must open showing where to type: the frozen ID and activity, then the first
+    input column, with as much of the history before it as fits."""
+    from openpyxl.utils import column_index_from_string
+    from openpyxl.utils.cell import coordinate_from_string
+
+    from hwbs_xl.issue.workbook import column_pixels
+
+    _, result = barnet
+    for w in result.workbooks[:5]:
+        ws = openpyxl.load_workbook(w.path)["Update"]
+        pane = ws.sheet_view.pane
+        assert pane is not None and pane.topLeftCell, w.path.name
+        left = column_index_from_string(coordinate_from_string(pane.topLeftCell)[0])
+        frozen = int(pane.xSplit)
+        headings = [c.value for c in ws[mf.HEADER_ROW]]
+        first_input = next(i for i, h in enumerate(headings, start=1) if h and str(h).startswith("NEW status"))
+
+        def px(col: int) -> int:
+            return column_pixels(ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width)
+
+        shown = sum(px(c) for c in range(1, frozen + 1)) + sum(px(c) for c in range(left, first_input + 1))
+        assert left > frozen and left <= first_input and shown <= 1366 - 60, (w.path.name, left, first_input, shown)
+        everything = sum(px(c) for c in range(1, first_input + 1))
+        assert everything > 1366 - 60  # without the scroll the input would be off screen: the test can fail

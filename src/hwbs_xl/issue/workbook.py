@@ -306,12 +306,33 @@ def _escape_header(text: str) -> str:
     return text.replace("&", "&&")
 
 
+def column_pixels(width: float) -> int:
+    """A column's width on screen at 100 % zoom, in pixels (Excel's rule for its default font: 7 pixels a
+    character plus 5 of padding)."""
+    return int(width * 7 + 5)
+
+
+def first_scrolled_column(cols: Sequence[Column], frozen: int, layout: dict[str, Any]) -> int:
+    """The column the scrolling pane opens at: the frozen columns, then as much history as fits before the
+    first input column, so a lead on a small laptop sees where to type without scrolling (they scroll left
+    for the rest of the history)."""
+    first_input = next((i for i, c in enumerate(cols) if c.band == "update"), frozen)
+    room = int(layout["screen_width_px"]) - int(layout["screen_chrome_px"])
+    room -= sum(column_pixels(c.width) for c in cols[:frozen]) + column_pixels(cols[first_input].width)
+    start = first_input
+    while start > frozen and column_pixels(cols[start - 1].width) <= room:
+        room -= column_pixels(cols[start - 1].width)
+        start -= 1
+    return start
+
+
 def _sheet_setup(ws: Any, ctx: Context, cols: Sequence[Column], count: int, values: dict[str, object]) -> None:
     layout = ctx.layout
     head = HEADER_ROW - 1
     last_row = head + max(count, 1)
     freeze = next((i + 1 for i, c in enumerate(cols) if c.key == layout["freeze_through"]), 0)
-    xlsxout.check(ws.freeze_panes(head + 1, freeze), "the frozen header")
+    xlsxout.check(ws.freeze_panes(head + 1, freeze, head + 1, first_scrolled_column(cols, freeze, layout)),
+                  "the frozen header")
     xlsxout.check(ws.autofilter(head, 0, last_row, len(cols) - 1), "the filter")
     ws.set_landscape()
     ws.set_paper(layout["paper"])
