@@ -104,7 +104,7 @@ def test_the_first_yellow_column_is_on_screen_when_the_workbook_opens(barnet) ->
         headings = [c.value for c in ws[mf.HEADER_ROW]]
         first_input = next(i for i, h in enumerate(headings, start=1) if h and str(h).startswith("NEW status"))
 
-        def px(col: int) -> int:
+        def px(col: int, ws=ws) -> int:  # type: ignore[no-untyped-def]
             return column_pixels(ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width)
 
         shown = sum(px(c) for c in range(1, frozen + 1)) + sum(px(c) for c in range(left, first_input + 1))
