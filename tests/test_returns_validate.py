@@ -235,9 +235,9 @@ def test_every_cell_check(plan, tmp_path) -> None:  # type: ignore[no-untyped-de
     s = c.sheet
     filled = fill_openpyxl(path, tmp_path / "checks.xlsx", {
         (s, c.of("KA1-02", "new_status")): "Finished",                                  # not in the list
-        # A control character pasted from Word: Excel stores it as the escape _x000B_ (openpyxl writes text
-        # as given, so this is what Excel's file holds).
-        (s, c.of("KA1-02", "new_progress")): "Done._x0001_Next line from Word",  # a real control character
+        # A control character pasted from a document: Excel stores it as an escape such as _x0001_ (openpyxl
+        # writes text as given, so this is what Excel's file holds). A vertical tab would be a line break.
+        (s, c.of("KA1-02", "new_progress")): "Done._x0001_Next line from Word",
         (s, c.of("KA2-02", "new_status")): "Completed",
         (s, c.of("KA2-02", "new_progress")): "=SUM(1,2)",                               # a formula typed
         (s, c.of("KA2-02", "revised_finish")): datetime(2026, 1, 31),                  # completed, future date
