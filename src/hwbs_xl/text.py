@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 _CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 _XML_INVALID_CHARS = "\ud800-\udfff\ufffe\uffff"
@@ -61,6 +61,18 @@ def long_date(moment: date) -> str:
     """"15 November 2024", as a council's papers write dates (no leading zero, whatever the platform:
     strftime's %-d is not on Windows)."""
     return f"{moment.day} {moment:%B %Y}"
+
+
+def short_moment(stamp: str | None) -> str:
+    """A register time stamp as a coordinator reads it: "2024-10-20T09:15:00+00:00" -> "20 Oct 2024 09:15"
+    ("" for none; a stamp that is not one is shown as it is)."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return f"{moment.day} {moment:%b %Y %H:%M}"
 
 
 def first_words(text: str, count: int = 12) -> str:

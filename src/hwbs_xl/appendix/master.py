@@ -1,7 +1,8 @@
 """The master appendix workbook: ``<plan>/master.xlsx``, the coordinator's working copy of Appendix A.
 
-Rebuilt after every merge (the returns stage calls ``write_master``) so the coordinator always has the
-appendix as the register stands, for the open cycle (else the latest). It is the same print-ready workbook
+Rebuilt after every merge (the returns stage calls ``write_master``), and after any other command that
+changes what it shows (``keep_master_true``), so the coordinator always has the appendix as the register
+stands, for the open cycle (else the latest). It is the same print-ready workbook
 as ``hwbs-xl appendix`` writes, made without LibreOffice, in well under a second for a real plan.
 """
 
@@ -25,7 +26,10 @@ def write_master(reg: Register) -> Path:
     Raises OutputLocked when master.xlsx is open in Excel or LibreOffice (nothing is changed then), and
     UsageProblem when the register has no cycle yet.
     """
-    model = appendix.build(reg)
+    return _write(reg, appendix.build(reg))
+
+
+def _write(reg: Register, model: Appendix) -> Path:
     path = appendix_xlsx.write(model, reg.paths.master)
     _remember(reg.paths.private / "master.json", appendix_xlsx.made_from(model), path.read_bytes())
     return path
@@ -35,11 +39,7 @@ def refresh_master(reg: Register) -> Path | None:
     """Rebuild master.xlsx only when it is missing or no longer the workbook the register gives (a merge
     that recorded nothing, after one killed before it rebuilt the master). Returns its path when written."""
     model = appendix.build(reg)
-    if _current(reg.paths.private, reg.paths.master, model) is not None:
-        return None
-    path = appendix_xlsx.write(model, reg.paths.master)
-    _remember(reg.paths.private / "master.json", appendix_xlsx.made_from(model), path.read_bytes())
-    return path
+    return None if _current(reg.paths.private, reg.paths.master, model) is not None else _write(reg, model)
 
 
 def keep_master_true(paths: PlanPaths) -> tuple[str, Path] | None:

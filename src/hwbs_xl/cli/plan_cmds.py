@@ -30,6 +30,7 @@ def init(ctx: Context, title: str | None) -> None:
 def log(ctx: Context, show_files: bool) -> None:
     """List every change made to the register (batches), oldest first, one line each."""
     from ..register import Register
+    from ..text import short_moment
 
     with Register.open(ctx.paths) as reg:
         batches = reg.log()
@@ -37,21 +38,10 @@ def log(ctx: Context, show_files: bool) -> None:
         click.echo("No changes yet.")
     for b in batches:
         state = f"  [undone by batch {b.undone_by}]" if b.undone_by else ""
-        click.echo(f"{b.id:>4}  {_when(b.started_at)}  {b.summary or b.command}  ({b.who}){state}")
+        click.echo(f"{b.id:>4}  {short_moment(b.started_at):>17}  {b.summary or b.command}  ({b.who}){state}")
         if show_files:
             for f in b.files:
                 click.echo(f"        {_shown_path(ctx.paths.root, f)}")
-
-
-def _when(stamp: str) -> str:
-    """"2024-10-03T09:15:00+00:00" as a coordinator reads it: "3 Oct 2024 09:15"."""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return f"{moment.day:>2} {moment:%b %Y %H:%M}"
 
 
 def _shown_path(root: Path, file: str) -> str:

@@ -8,7 +8,7 @@ date). It doubles as the chase list, written as CSV and xlsx to ``<plan>/reports
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..safeio import atomic_write
 from ..sheets import writing as xlsxout
 from ..sheets.tables import write_table
 from ..templates import fill
-from ..text import long_date
+from ..text import long_date, short_moment
 from .notes import reports_dir
 
 MERGED, QUERIED, REJECTED, OUTSTANDING = (ReturnState.MERGED, ReturnState.QUERIED, ReturnState.REJECTED,
@@ -209,18 +209,7 @@ def _state(returns: list[ReturnRecord]) -> ReturnState:
 def _cells(r: LeadReturn, words: dict[str, str]) -> dict[str, object]:
     return {"lead": r.lead, "email": r.email, "actions": r.actions, "state": words.get(r.position, r.position),
             "overdue": words.get("overdue", "OVERDUE") if r.overdue else words.get("not_overdue", ""),
-            "updated": r.updated, "last_received": _when(r.last_received), "file": Path(r.file).name}
-
-
-def _when(stamp: str | None) -> str:
-    """"2024-10-20T09:15:00+00:00" -> "20 Oct 2024 09:15" (as a coordinator reads it)."""
-    if not stamp:
-        return ""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return f"{moment.day} {moment:%b %Y %H:%M}"
+            "updated": r.updated, "last_received": short_moment(r.last_received), "file": Path(r.file).name}
 
 
 def write_chase_list(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, Any]) -> list[Path]:
@@ -286,7 +275,7 @@ def write_reminders(paths: PlanPaths, reg: ReturnRegister, settings: dict[str, A
     for r in reg.chased:
         workbook = paths.root / r.file
         due_phrase = ("was due on " if r.overdue else "is due on ") + str(values["due"])
-        received = _when(r.last_received).rsplit(" ", 1)[0] if r.last_received else ""
+        received = short_moment(r.last_received).rsplit(" ", 1)[0]
         reason = fill(str(reasons[r.chase]), {"received": received, "missing": ", ".join(r.missing),
                                                "count": str(len(r.missing)), "actions": str(r.actions)})
         subject, body = render_template(spec.get("reminder_template", "email_reminder.txt"), {
