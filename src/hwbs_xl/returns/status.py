@@ -249,9 +249,8 @@ def _chase_xlsx(target: Path, reg: ReturnRegister, settings: dict[str, Any], row
     fills = {state: wb.add_format({**base, **border, "bg_color": colours[f"{state}_fill"]})
              for state in (MERGED, QUERIED, OUTSTANDING, "overdue")}
     leads = _ordered(reg.leads)
-    line_fill = [fills["overdue" if r.overdue else OUTSTANDING if r.outstanding
-                       else r.state if r.state in (MERGED, QUERIED) else OUTSTANDING]
-                 for r in leads]
+    line_fill = [fills["overdue" if r.overdue else
+                       r.state if r.state in (MERGED, QUERIED) and not r.outstanding else OUTSTANDING] for r in leads]
     columns = [(c["heading"], float(c["width"])) for c in cols]
     write_table(ws, 3, columns, [[row[c["key"]] for c in cols] for row in rows], head=head,
                 cell=lambda n, _col: line_fill[n], titles=[(fill(spec["title"], values), title),
